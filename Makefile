@@ -1,0 +1,29 @@
+# The README's two set-up commands: `make site` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY_STAMP := $(VENV)/.labpress-installed
+NODE_STAMP := node_modules/.labpress-installed
+
+.PHONY: site test setup clean
+
+site: setup
+	$(BIN)/labpress build
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+clean:
+	rm -rf build .labpress-cache

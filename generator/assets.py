@@ -1,0 +1,71 @@
+"""Where the pinned front-end packages live, and copying what a site needs of them.
+
+KaTeX and Pyodide come from npm through ``package-lock.json``; ``npm ci`` puts
+them in ``node_modules``. Node itself is never run by the build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .errors import ConfigError
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def find_node_package(name: str, site_dir: Path) -> Path:
+    """The installed npm package ``name``: ``$LABPRESS_NODE_MODULES``, the site, its parents, or LabPress's checkout."""
+    candidates: list[Path] = []
+    if os.environ.get("LABPRESS_NODE_MODULES"):
+        candidates.append(Path(os.environ["LABPRESS_NODE_MODULES"]))
+    site = site_dir.resolve()
+    candidates += [d / "node_modules" for d in (site, *site.parents)]
+    candidates.append(_PACKAGE_ROOT.parent / "node_modules")
+    for base in candidates:
+        package = base / name
+        if (package / "package.json").is_file():
+            return package
+    raise ConfigError(
+        f"error: the npm package '{name}' is not installed: run `npm ci` in the LabPress checkout"
+        " (or `make site`), or point LABPRESS_NODE_MODULES at a node_modules folder that has it"
+    )
+
+
+def package_version(package_dir: Path) -> str:
+    return json.loads((package_dir / "package.json").read_text(encoding="utf-8"))["version"]
+
+
+def fingerprint(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+_FONT_SRC = re.compile(r"src:\s*([^;}]*)")
+
+
+def woff2_only(css: str) -> str:
+    """Keep only the woff2 source of each ``@font-face``: every browser we target reads it."""
+
+    def keep_woff2(match: re.Match) -> str:
+        sources = [s.strip() for s in re.split(r",(?=\s*url\()", match.group(1))]
+        woff2 = [s for s in sources if 'format("woff2")' in s or "format('woff2')" in s]
+        return "src:" + ",".join(woff2 or sources)
+
+    return _FONT_SRC.sub(keep_woff2, css)
+
+
+def copy_katex_assets(katex_dir: Path, out_dir: Path) -> str:
+    """Copy KaTeX's CSS (woff2 sources only) and its woff2 fonts; return the CSS path under ``out_dir``."""
+    css = woff2_only((katex_dir / "dist" / "katex.min.css").read_text(encoding="utf-8"))
+    data = css.encode("utf-8")
+    target = out_dir / "assets" / "katex"
+    (target / "fonts").mkdir(parents=True, exist_ok=True)
+    name = f"katex.{fingerprint(data)}.css"
+    (target / name).write_bytes(data)
+    for font in sorted((katex_dir / "dist" / "fonts").glob("*.woff2")):
+        shutil.copyfile(font, target / "fonts" / font.name)
+    return f"assets/katex/{name}"

@@ -1,0 +1,100 @@
+"""One build of a site: read, check, render, then swap the output into place.
+
+Every stage is a plain function from data to data; this module wires them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .assets import copy_katex_assets, find_node_package, fingerprint
+from .config import load_config
+from .errors import ContentError, ContentErrors
+from .katex import KatexRenderer
+from .markdown.highlight import pygments_css
+from .site.content import assemble_site, discover_posts, load_post
+from .site.feeds import atom_feed, sitemap
+from .site.output import OutputTree, staged_output
+from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
+
+CACHE_DIR = ".labpress-cache"
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    pages: int
+    files: int
+    seconds: float
+    formulas_typeset: int
+    formulas_cached: int
+
+
+def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets:
+    static = config.theme_dir / "static"
+    urls: dict[str, str] = {}
+    for source in sorted(p for p in static.rglob("*") if p.is_file()):
+        relative = source.relative_to(static).as_posix()
+        data = source.read_bytes()
+        if relative == "style.css":
+            data += ("\n/* Code colours (Pygments) */\n" + pygments_css()).encode("utf-8")
+        if source.suffix in (".css", ".js"):
+            stem, dot, suffix = relative.rpartition(".")
+            target = f"assets/{stem}.{fingerprint(data)}.{suffix}"
+        else:
+            target = f"assets/{relative}"
+        tree.write(target, data)
+        urls[relative] = target
+    katex_css = copy_katex_assets(katex_dir, tree.root)
+    missing = [name for name in ("style.css", "scheme.js", "favicon.svg") if name not in urls]
+    if missing:
+        from .errors import ConfigError
+
+        raise ConfigError(f"error: theme '{config.theme}' lacks static/{', static/'.join(missing)}")
+    return ThemeAssets(style=urls["style.css"], katex=katex_css, scheme=urls["scheme.js"], icon=urls["favicon.svg"])
+
+
+def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
+               drafts: bool = False, use_cache: bool = True) -> BuildResult:
+    started = time.perf_counter()
+    site_dir = site_dir.resolve()
+    config = load_config(site_dir, base_url)
+    out_dir = (out_dir or site_dir / "build").resolve()
+    katex_dir = find_node_package("katex", site_dir)
+    katex = KatexRenderer(katex_dir, config.macros, site_dir / CACHE_DIR / "katex.json" if use_cache else None)
+
+    errors: list[ContentError] = []
+    posts = []
+    for source in discover_posts(site_dir):
+        post_errors: list[ContentError] = []
+        post = load_post(source, config, katex, post_errors)
+        # A draft being written does not block the published posts.
+        if drafts or not post.meta.is_draft:
+            errors.extend(post_errors)
+            posts.append(post)
+    site, site_errors = assemble_site(config, posts, drafts)
+    errors.extend(site_errors)
+    katex.save()
+    if errors:
+        raise ContentErrors(errors)
+
+    env = template_environment(config)
+    with staged_output(out_dir) as tree:
+        assets = write_theme_assets(config, katex_dir, tree)
+        pages = render_pages(site, assets, env)
+        for path, html in sorted(pages.items()):
+            tree.write(path, html)
+        tree.write("atom.xml", atom_feed(site, {p.slug: p.body.html for p in site.posts}))
+        tree.write("sitemap.xml", sitemap(site, page_dates(site)))
+        tree.write(".nojekyll", "")
+        files = len(tree.written)
+    return BuildResult(
+        out_dir=out_dir,
+        pages=len(pages),
+        files=files,
+        seconds=time.perf_counter() - started,
+        formulas_typeset=katex.misses,
+        formulas_cached=katex.hits,
+    )

@@ -1,0 +1,54 @@
+"""The ``labpress`` command: parses arguments, runs a verb, turns errors into exit codes.
+
+Exit 0 on success, 1 on content errors (each printed as path:line:col: error:
+message), 2 on usage or configuration errors. No traceback reaches an author.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import jinja2
+from rich.console import Console
+
+from . import __version__
+from .commands import build
+from .errors import ConfigError, ContentErrors
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="labpress", description="Lab-notebook posts from Markdown to a static site.")
+    parser.add_argument("--version", action="version", version=f"labpress {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    build.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    stdout = Console(highlight=False, soft_wrap=True)
+    stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args, stdout, stderr)
+    except ContentErrors as exc:
+        for error in exc.errors:
+            stderr.print(str(error), markup=False)
+        count = len(exc.errors)
+        stderr.print(f"build failed: {count} error{'s' if count != 1 else ''}; the previous output is unchanged", markup=False)
+        return 1
+    except jinja2.TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or 'template'}"
+        line = getattr(exc, "lineno", None)
+        stderr.print(f"{where}:{line or 1}:1: error: theme template: {exc.message or exc}", markup=False)
+        return 1
+    except ConfigError as exc:
+        stderr.print(str(exc), markup=False)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""``labpress.toml``: the site configuration, validated with errors that name the key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigError, did_you_mean
+
+CONFIG_NAME = "labpress.toml"
+
+# key -> (type, required); nested tables are checked by their own schema below.
+_TOP_LEVEL = {
+    "title": str,
+    "description": str,
+    "author": str,
+    "language": str,
+    "base_url": str,
+    "theme": str,
+    "masthead": dict,
+    "series": dict,
+    "math": dict,
+    "pyodide": dict,
+}
+_MASTHEAD = {"kicker": str, "established": str}
+_SERIES = {"title": str, "description": str}
+_MATH = {"macros": dict}
+_PYODIDE = {"packages": str}
+_SERIES_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    title: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    root: Path
+    title: str
+    description: str
+    author: str
+    language: str
+    origin: str  # scheme://host of the published site, for feed and sitemap URLs
+    base_path: str  # "/" or "/sub/path/": prefix of every internal link
+    theme: str
+    masthead_kicker: str
+    masthead_established: str
+    series: dict[str, Series] = field(default_factory=dict)
+    macros: dict[str, str] = field(default_factory=dict)
+    pyodide_packages: str = "local"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + self.base_path
+
+    @property
+    def theme_dir(self) -> Path:
+        return self.root / "themes" / self.theme
+
+    def url(self, path: str = "") -> str:
+        """Root-relative link to a page or asset, under the base path."""
+        return self.base_path + path.lstrip("/")
+
+    def absolute_url(self, path: str = "") -> str:
+        return self.origin + self.url(path)
+
+
+def _line_of(text: str, key: str) -> str:
+    """``:LINE`` of the first line defining ``key``, for messages (TOML parsers keep no positions)."""
+    pattern = re.compile(rf"^\s*(\[[^\]]*\.)?\"?{re.escape(key)}\"?\s*(=|\])", re.M)
+    match = pattern.search(text)
+    return f":{text.count(chr(10), 0, match.start()) + 1}" if match else ""
+
+
+def _check_table(table: dict, schema: dict, where: str, text: str, path: str) -> None:
+    for key, value in table.items():
+        if key not in schema:
+            raise ConfigError(
+                f"{path}{_line_of(text, key)}: error: unknown key '{where}{key}'"
+                f"{did_you_mean(key, schema)}; known keys: {', '.join(sorted(schema))}"
+            )
+        expected = schema[key]
+        if not isinstance(value, expected):
+            kind = {str: "a string", dict: "a table"}[expected]
+            raise ConfigError(f"{path}{_line_of(text, key)}: error: '{where}{key}' must be {kind}")
+
+
+def parse_base_url(value: str, fallback_origin: str) -> tuple[str, str]:
+    """Split a base URL into (origin, base path); a bare path keeps the configured origin."""
+    parts = urlsplit(value)
+    if parts.scheme and parts.scheme not in ("http", "https"):
+        raise ConfigError(f"error: base URL must be http(s) or a path, not '{value}'")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"error: base URL must not have a query or fragment: '{value}'")
+    origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme else fallback_origin
+    if parts.scheme and not parts.netloc:
+        raise ConfigError(f"error: base URL has no host: '{value}'")
+    path = "/" + parts.path.strip("/")
+    if not path.endswith("/"):
+        path += "/"
+    return origin, path
+
+
+def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteConfig:
+    path = site_dir / CONFIG_NAME
+    shown = CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"error: no {CONFIG_NAME} in {site_dir}: is this a LabPress site directory?")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{shown}: error: {exc}") from None
+
+    _check_table(data, _TOP_LEVEL, "", text, shown)
+    masthead = data.get("masthead", {})
+    _check_table(masthead, _MASTHEAD, "masthead.", text, shown)
+    math = data.get("math", {})
+    _check_table(math, _MATH, "math.", text, shown)
+    pyodide = data.get("pyodide", {})
+    _check_table(pyodide, _PYODIDE, "pyodide.", text, shown)
+    if pyodide.get("packages", "local") not in ("local", "cdn"):
+        raise ConfigError(f"{shown}{_line_of(text, 'packages')}: error: 'pyodide.packages' must be \"local\" or \"cdn\"")
+
+    macros = math.get("macros", {})
+    for name, expansion in macros.items():
+        if not name.startswith("\\") or not isinstance(expansion, str):
+            raise ConfigError(
+                f"{shown}{_line_of(text, 'macros')}: error: math macro '{name}' must be a control sequence"
+                " such as \"\\\\R\" mapped to a string"
+            )
+
+    series: dict[str, Series] = {}
+    for key, table in data.get("series", {}).items():
+        if not _SERIES_KEY.match(key):
+            raise ConfigError(f"{shown}{_line_of(text, key)}: error: series key '{key}' must be lower-case letters, digits and dashes")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{shown}{_line_of(text, key)}: error: series '{key}' must be a table with a title")
+        _check_table(table, _SERIES, f"series.{key}.", text, shown)
+        if "title" not in table:
+            raise ConfigError(f"{shown}{_line_of(text, key)}: error: series '{key}' needs a title")
+        series[key] = Series(key, table["title"], table.get("description", ""))
+
+    if "title" not in data:
+        raise ConfigError(f"{shown}: error: 'title' is required")
+
+    origin, base_path = parse_base_url(data.get("base_url", "http://localhost/"), "http://localhost")
+    if base_url_override is not None:
+        origin, base_path = parse_base_url(base_url_override, origin)
+
+    theme = data.get("theme", "default")
+    config = SiteConfig(
+        root=site_dir,
+        title=data["title"],
+        description=data.get("description", ""),
+        author=data.get("author", ""),
+        language=data.get("language", "en"),
+        origin=origin,
+        base_path=base_path,
+        theme=theme,
+        masthead_kicker=masthead.get("kicker", ""),
+        masthead_established=masthead.get("established", ""),
+        series=dict(sorted(series.items())),
+        macros=dict(sorted(macros.items())),
+        pyodide_packages=pyodide.get("packages", "local"),
+    )
+    if not (config.theme_dir / "templates").is_dir():
+        raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: theme '{theme}' not found at {config.theme_dir}")
+    return config

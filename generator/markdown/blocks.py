@@ -1,0 +1,115 @@
+"""Experiment blocks written as ``::: name`` fences (mdit-py-plugins' container).
+
+Every ``:::`` fence is parsed, then checked here: an unknown name, an unclosed
+fence or a block in the wrong place is a content error at the fence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from mdit_py_plugins.container import container_plugin
+
+from ..errors import did_you_mean
+
+# name -> where it may stand: "top" (a section of its own) or "anywhere".
+BLOCKS = {
+    "hypothesis": "top",
+    "conclusion": "top",
+    "note": "anywhere",
+    "warning": "anywhere",
+}
+SECTION_BLOCKS = ("hypothesis", "conclusion")
+_CLOSING = re.compile(r"^\s*(:{3,})\s*$")
+
+VERDICT_MARKS = {"confirmed": "✓", "refuted": "⚠", "mixed": "◐", "inconclusive": "?"}
+VERDICT_PHRASES = {
+    "confirmed": "Hypothesis confirmed",
+    "refuted": "Hypothesis refuted",
+    "mixed": "Hypothesis partly confirmed",
+    "inconclusive": "Hypothesis neither confirmed nor refuted",
+}
+
+
+def blocks_plugin(md: MarkdownIt) -> None:
+    container_plugin(md, "block", marker=":", validate=lambda params, *args: True)
+    md.core.ruler.after("block", "labpress_blocks", _check_blocks)
+    md.add_render_rule("container_block_open", _render_open)
+    md.add_render_rule("container_block_close", _render_close)
+
+
+def block_name(token) -> str:
+    return token.meta.get("name", "")
+
+
+def _check_blocks(state) -> None:
+    env = state.env
+    sink = env["sink"]
+    lines = env["source"].lines
+    seen: dict[str, int] = {}
+    stack: list = []
+    all_names = {(t.info.split() or [""])[0].lower() for t in state.tokens if t.type == "container_block_open"}
+    for token in state.tokens:
+        if token.type == "container_block_open":
+            words = token.info.split()
+            name = words[0].lower() if words else ""
+            token.meta["name"] = name
+            line = token.map[0] + 1
+            col = lines[token.map[0]].index(":") + 1 if ":" in lines[token.map[0]] else 1
+            end = token.map[1]
+            fence = re.match(r"\s*(:+)", lines[token.map[0]]).group(1)
+            closing = _CLOSING.match(lines[end]) if end < len(lines) else None
+            if not closing or len(closing.group(1)) < len(fence):
+                sink.add(line, col, f"block '{name or ':::'}' is never closed: end it with a line '{fence}'")
+            if not name:
+                sink.add(line, col, "a ':::' block needs a name: one of " + ", ".join(BLOCKS))
+            elif name not in BLOCKS:
+                sink.add(line, col + len(fence) + 1, f"unknown block '{name}'{did_you_mean(name, BLOCKS)}; known blocks: {', '.join(BLOCKS)}")
+            elif len(words) > 1:
+                sink.add(line, col, f"block '{name}' takes no arguments, found '{' '.join(words[1:])}'")
+            elif BLOCKS[name] == "top":
+                if token.level != 0:
+                    sink.add(line, col, f"block '{name}' must stand at the top level of the post, not inside a list, quote or other block")
+                if name in seen:
+                    sink.add(line, col, f"a post has one '{name}' block; the first is at line {seen[name]}")
+                if name == "conclusion" and "hypothesis" not in seen and "hypothesis" in all_names:
+                    sink.add(line, col, "the 'conclusion' block must come after the 'hypothesis' block")
+                if name == "conclusion" and not env["meta"].verdict:
+                    sink.add(line, col, "the 'conclusion' block shows the verdict: add 'verdict:' to the front matter")
+                seen.setdefault(name, line)
+            stack.append(token)
+        elif token.type == "container_block_close":
+            token.meta["name"] = block_name(stack.pop())
+
+
+def _render_open(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    name = block_name(token)
+    if name == "hypothesis":
+        return ('<div class="hypothesis-card">\n'
+                '<p class="hypothesis-mark" aria-hidden="true">H₀</p>\n<div class="hypothesis-body">\n')
+    if name == "conclusion":
+        meta = env["meta"]
+        mark = VERDICT_MARKS.get(meta.verdict, "")
+        return (
+            f'<div class="verdict-card verdict-card--{escapeHtml(meta.verdict)}">\n'
+            f'<p class="verdict-label"><span aria-hidden="true">{mark}</span> {escapeHtml(meta.verdict_label)}</p>\n'
+            f'<p class="verdict-phrase">{VERDICT_PHRASES.get(meta.verdict, "")}</p>\n'
+            '<div class="verdict-body">\n'
+        )
+    if name in ("note", "warning"):
+        label = "Note" if name == "note" else "Warning"
+        return (f'<aside class="callout callout--{name}" aria-label="{label}">\n'
+                f'<p class="callout-label">{label}</p>\n')
+    return "<div>\n"
+
+
+def _render_close(self, tokens, idx, options, env) -> str:
+    name = block_name(tokens[idx])
+    if name in ("hypothesis", "conclusion"):
+        return "</div>\n</div>\n"
+    if name in ("note", "warning"):
+        return "</aside>\n"
+    return "</div>\n"

@@ -1,0 +1,105 @@
+"""Numbered sections: every ``##`` heading and every hypothesis or conclusion block.
+
+A core rule wraps each run of top-level tokens in a section token carrying its
+number (01, 02, …) and a stable anchor id derived from its title.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
+
+from .blocks import SECTION_BLOCKS, block_name
+
+# ids the page template itself uses; a heading never takes one of them.
+RESERVED_IDS = frozenset({"main", "top", "content", "site-header", "site-footer", "theme-toggle"})
+
+
+def slugify(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text.lower())
+    return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
+
+
+def unique_id(base: str, used: set[str]) -> str:
+    candidate, n = base, 2
+    while candidate in used or candidate in RESERVED_IDS:
+        candidate, n = f"{base}-{n}", n + 1
+    used.add(candidate)
+    return candidate
+
+
+def plain_text(inline: Token) -> str:
+    parts = []
+    for child in inline.children or []:
+        if child.type in ("text", "code_inline", "math_inline"):
+            parts.append(child.content)
+    return "".join(parts).strip()
+
+
+def sections_plugin(md: MarkdownIt) -> None:
+    md.core.ruler.push("labpress_sections", _number_sections)
+    md.add_render_rule("section_open", _render_section_open)
+    md.add_render_rule("section_close", lambda self, tokens, idx, options, env: "</section>\n")
+    md.add_render_rule("heading_open", _render_heading_open)
+
+
+def _number_sections(state) -> None:
+    env = state.env
+    used: set[str] = set()
+    out: list[Token] = []
+    number = 0
+    open_section = False
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        starts = None
+        if token.level == 0 and token.type == "heading_open":
+            if token.tag == "h1":
+                line = token.map[0] + 1
+                env["sink"].add(line, 1, "use '##' for sections: the post's title is its only top-level heading")
+            elif token.tag == "h2":
+                title = plain_text(tokens[i + 1])
+                starts = ("heading", title)
+        elif token.level == 0 and token.type == "container_block_open" and block_name(token) in SECTION_BLOCKS:
+            starts = (block_name(token), block_name(token).capitalize())
+        if starts:
+            if open_section:
+                out.append(Token("section_close", "section", -1))
+            kind, title = starts
+            number += 1
+            anchor = unique_id(slugify(title), used)
+            section = Token("section_open", "section", 1)
+            section.meta = {"number": f"{number:02d}", "id": anchor, "title": title, "kind": kind}
+            section.map = token.map
+            out.append(section)
+            open_section = True
+            if kind == "heading":
+                token.meta["section"] = section.meta
+            env.setdefault("sections", []).append(section.meta)
+        out.append(token)
+    if open_section:
+        out.append(Token("section_close", "section", -1))
+    state.tokens = out
+
+
+def _render_section_open(self, tokens, idx, options, env) -> str:
+    meta = tokens[idx].meta
+    anchor = escapeHtml(meta["id"])
+    html = f'<section class="section section--{meta["kind"]}" aria-labelledby="{anchor}">\n'
+    if meta["kind"] != "heading":
+        html += (f'<h2 id="{anchor}" class="section-heading"><span class="section-num">{meta["number"]}</span> '
+                 f'<span class="section-title">{escapeHtml(meta["title"])}</span></h2>\n')
+    return html
+
+
+def _render_heading_open(self, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    section = token.meta.get("section")
+    if section:
+        return (f'<h2 id="{escapeHtml(section["id"])}" class="section-heading">'
+                f'<span class="section-num">{section["number"]}</span> <span class="section-title">')
+    return self.renderToken(tokens, idx, options, env)

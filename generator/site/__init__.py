@@ -1,0 +1,1 @@
+"""The site as data: posts, series, tags, and the pages made from them."""

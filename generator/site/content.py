@@ -1,0 +1,143 @@
+"""Posts on disk: discovery, rendering, and the checks that span several posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import SiteConfig
+from ..errors import ContentError, ErrorSink, display_path
+from ..frontmatter import PostMeta, tag_slug
+from ..markdown import RenderedBody, render_body
+from ..markdown.sections import slugify
+
+CONTENT_DIR = "content"
+
+
+@dataclass
+class Post:
+    source: Path
+    shown_path: str  # as printed in errors: relative to the site directory
+    slug: str
+    body: RenderedBody
+
+    @property
+    def meta(self) -> PostMeta:
+        return self.body.meta
+
+    @property
+    def path(self) -> str:
+        """Output path of the page, relative to the site root."""
+        return f"{self.slug}/"
+
+
+@dataclass
+class SeriesGroup:
+    key: str
+    title: str
+    description: str
+    posts: list[Post] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"series/{self.key}/"
+
+
+@dataclass
+class TagGroup:
+    name: str
+    slug: str
+    posts: list[Post] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"tags/{self.slug}/"
+
+
+@dataclass
+class Site:
+    config: SiteConfig
+    posts: list[Post]  # newest first
+    series: list[SeriesGroup]
+    tags: list[TagGroup]
+
+    def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
+        """Previous and next steps of the post's series."""
+        for group in self.series:
+            if group.key == post.meta.series:
+                i = group.posts.index(post)
+                prev = group.posts[i - 1] if i > 0 else None
+                nxt = group.posts[i + 1] if i + 1 < len(group.posts) else None
+                return prev, nxt
+        return None, None
+
+    def series_of(self, post: Post) -> SeriesGroup | None:
+        return next((g for g in self.series if g.key == post.meta.series), None)
+
+
+def discover_posts(site_dir: Path) -> list[Path]:
+    content = site_dir / CONTENT_DIR
+    if not content.is_dir():
+        return []
+    return sorted(p for p in content.rglob("*.md") if not any(part.startswith((".", "_")) for part in p.relative_to(content).parts))
+
+
+def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError]) -> Post:
+    shown = display_path(source, config.root)
+    sink = ErrorSink(shown)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        sink.add(1, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
+        text = ""
+    body = render_body(text, sink, config, katex)
+    errors.extend(sink.errors)
+    return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
+
+
+def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -> tuple[Site, list[ContentError]]:
+    """Order posts, group them into series and tags, and check what spans posts."""
+    errors: list[ContentError] = []
+
+    def error_at(post: Post, key: str, message: str) -> None:
+        line, col = post.meta.positions.get(key, (1, 1))
+        errors.append(ContentError(post.shown_path, line, col, message))
+
+    visible = [p for p in posts if include_drafts or not p.meta.is_draft]
+    visible.sort(key=lambda p: (p.meta.date, p.meta.exp or 0, p.slug), reverse=True)
+
+    by_slug: dict[str, Post] = {}
+    by_exp: dict[int, Post] = {}
+    for post in sorted(visible, key=lambda p: p.shown_path):
+        if post.slug in by_slug:
+            errors.append(ContentError(post.shown_path, 1, 1,
+                                       f"page /{post.slug}/ is also made from {by_slug[post.slug].shown_path}: rename one file"))
+        by_slug.setdefault(post.slug, post)
+        if post.meta.exp is not None:
+            if post.meta.exp in by_exp:
+                error_at(post, "exp", f"EXP #{post.meta.exp:03d} is already used by {by_exp[post.meta.exp].shown_path}")
+            by_exp.setdefault(post.meta.exp, post)
+
+    series: list[SeriesGroup] = []
+    for key, definition in config.series.items():
+        members = [p for p in visible if p.meta.series == key]
+        if not members:
+            continue
+        steps: dict[int, Post] = {}
+        for post in sorted(members, key=lambda p: p.shown_path):
+            if post.meta.step is None:
+                error_at(post, "series", f"a post in series '{key}' needs a 'step' (its place in the series)")
+            elif post.meta.step in steps:
+                error_at(post, "step", f"step {post.meta.step} of series '{key}' is already {steps[post.meta.step].shown_path}")
+            else:
+                steps[post.meta.step] = post
+        members.sort(key=lambda p: (p.meta.step or 0, p.meta.date, p.slug))
+        series.append(SeriesGroup(key, definition.title, definition.description, members))
+
+    tags: dict[str, TagGroup] = {}
+    for post in visible:
+        for tag in post.meta.tags:
+            group = tags.setdefault(tag_slug(tag), TagGroup(tag, tag_slug(tag)))
+            group.posts.append(post)
+    tag_list = sorted(tags.values(), key=lambda g: g.slug)
+    return Site(config, visible, series, tag_list), errors
