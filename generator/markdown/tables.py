@@ -27,12 +27,12 @@ def _render_table_open(self, tokens, idx, options, env) -> str:
     return (
         f'<figure class="data-table" aria-labelledby="{label}">\n'
         f'<figcaption id="{label}"><span class="data-table-label">Data table</span> n={rows}</figcaption>\n'
-        f'<div class="table-scroll" tabindex="0" role="region" aria-labelledby="{label}">\n<table>\n'
+        f'<section class="table-scroll" tabindex="0" aria-labelledby="{label}">\n<table>\n'
     )
 
 
 def _render_table_close(self, tokens, idx, options, env) -> str:
-    return "</table>\n</div>\n</figure>\n"
+    return "</table>\n</section>\n</figure>\n"
 
 
 def _render_heading_close(self, tokens, idx, options, env) -> str:

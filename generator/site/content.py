@@ -125,7 +125,7 @@ def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -
             continue
         steps: dict[int, Post] = {}
         for post in sorted(members, key=lambda p: p.shown_path):
-            if post.meta.step is None:
+            if post.meta.step is None and "step" not in post.meta.positions:
                 error_at(post, "series", f"a post in series '{key}' needs a 'step' (its place in the series)")
             elif post.meta.step in steps:
                 error_at(post, "step", f"step {post.meta.step} of series '{key}' is already {steps[post.meta.step].shown_path}")

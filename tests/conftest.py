@@ -1,0 +1,163 @@
+"""Shared fixtures: small sites made on the fly, the built demo site, a static server, a browser."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+from dataclasses import dataclass
+
+import pytest
+
+from labpress.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+MINIMAL_CONFIG = """\
+title = "Test Notebook"
+base_url = "https://notes.example/"
+
+[series.basics]
+title = "Basics"
+"""
+
+
+class SiteMaker:
+    """A throw-away site directory using the repository's default theme."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "content").mkdir(parents=True)
+        shutil.copytree(REPO / "themes", root / "themes")
+        self.config(MINIMAL_CONFIG)
+
+    def config(self, text: str) -> None:
+        (self.root / "labpress.toml").write_text(textwrap.dedent(text), encoding="utf-8")
+
+    def post(self, name: str, text: str) -> Path:
+        path = self.root / "content" / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def build(self, *args: str) -> "Outcome":
+        """Run ``labpress build`` in this process (fast); see run_labpress for a real process."""
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(["build", str(self.root), *args])
+            except SystemExit as exc:  # argparse usage errors
+                code = exc.code
+        return Outcome(code, out.getvalue(), err.getvalue())
+
+    @property
+    def out(self) -> Path:
+        return self.root / "build"
+
+
+@dataclass
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def errors(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if ": error: " in line]
+
+
+def run_labpress(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "labpress", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.fixture
+def site(tmp_path) -> SiteMaker:
+    return SiteMaker(tmp_path / "site")
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory) -> Path:
+    """The repository's demo site, built once per test session (root base path)."""
+    out = tmp_path_factory.mktemp("demo") / "build"
+    result = run_labpress("build", str(REPO), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def demo_build_subpath(tmp_path_factory) -> Path:
+    """The demo site built for a GitHub project page under /my-notebook/."""
+    out = tmp_path_factory.mktemp("demo-sub") / "build"
+    result = run_labpress("build", str(REPO), "--out", str(out), "--base-url", "https://someone.github.io/my-notebook/")
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+class StaticServer:
+    """Serves ``directory`` on 127.0.0.1 under ``prefix`` (such as "/my-notebook/")."""
+
+    def __init__(self, directory: Path, prefix: str = "/"):
+        root = directory
+        if prefix != "/":
+            # Mount the build at the sub-path, as GitHub project pages do.
+            mount = directory.parent / f"mount-{directory.name}"
+            target = mount / prefix.strip("/")
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.symlink_to(directory, target_is_directory=True)
+            root = mount
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{prefix}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_build):
+    server = StaticServer(demo_build)
+    yield server
+    server.close()
+
+
+def chromium_executable() -> str | None:
+    """$LABPRESS_CHROMIUM, else a system Chromium; None lets Playwright use its own browser."""
+    if os.environ.get("LABPRESS_CHROMIUM"):
+        return os.environ["LABPRESS_CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        executable = chromium_executable()
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
