@@ -15,6 +15,7 @@ from ..errors import ErrorSink
 from ..frontmatter import PostMeta, parse_front_matter
 from .blocks import blocks_plugin
 from .highlight import highlight_code
+from .links import links_plugin
 from .math import math_plugin
 from .sections import sections_plugin
 from .source import SourceMap
@@ -43,6 +44,7 @@ def markdown_parser() -> MarkdownIt:
     math_plugin(md)
     tables_plugin(md)
     sections_plugin(md)
+    links_plugin(md)
     return md
 
 
@@ -64,7 +66,8 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex) -> Render
         sink.add(1, 1, "a post starts with front matter between '---' lines, with at least 'title' and 'date'")
         return RenderedBody(PostMeta())
     meta = parse_front_matter(match.group(1) or "", 2, sink, config)
-    env = {"sink": sink, "katex": katex, "meta": meta, "source": SourceMap(text)}
+    env = {"sink": sink, "katex": katex, "meta": meta, "source": SourceMap(text),
+           "base_path": config.base_path}
     md = markdown_parser()
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
