@@ -67,8 +67,9 @@ class PageWatch:
         page.on("response", self._on_response)
 
     def _on_console(self, message) -> None:
-        if message.type == "error":
-            self.problems.append(f"console {message.type}: {message.text} @ {message.location.get('url')}")
+        where = message.location.get("url")
+        if message.type == "error" and where not in self.ignore_status_for:
+            self.problems.append(f"console {message.type}: {message.text} @ {where}")
 
     def _on_request(self, request) -> None:
         url = request.url
@@ -183,8 +184,9 @@ CONTRAST_JS = "(targets) => {" + COLOUR_JS + r"""
   return results;
 }"""
 
+# Specific selectors first: each element is reported under the first target that reaches it,
+# and the broad ones at the end ("main p", "a", "main") sweep up whatever the list missed.
 CONTRAST_TARGETS = [
-    ("body text p", "main p"),
     ("post dek", ".post-dek"),
     ("experiment line", ".exp-line"),
     ("section number", ".section-num"),
@@ -198,16 +200,17 @@ CONTRAST_TARGETS = [
     ("table caption", ".data-table figcaption"),
     ("callout label", ".callout-label"),
     ("code token", ".highlight span"),
-    ("link", "a"),
     ("site nav link", ".site-nav a"),
     ("masthead kicker", ".masthead-kicker"),
     ("scheme toggle", "#theme-toggle"),
     ("site footer", ".site-footer"),
-    ("page heading", "h1, h2, h3"),
-    ("index row", ".post-row"),
     ("verdict badge", ".verdict-badge"),
     ("tag", ".tag"),
     ("series nav", ".series-nav"),
+    ("index row", ".post-row"),
+    ("heading", "h1, h2, h3, h4"),
+    ("body text p", "main p"),
+    ("link", "a"),
     ("any text in main", "main"),
 ]
 

@@ -37,8 +37,9 @@ class RenderedBody:
 
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"highlight": highlight_code, "typographer": False})
-    md.enable("strikethrough")
+    # Typographer: curly quotes and dashes in prose (never in code or maths).
+    md = MarkdownIt("commonmark", {"highlight": highlight_code, "typographer": True})
+    md.enable(["strikethrough", "replacements", "smartquotes"])
     front_matter_plugin(md)
     blocks_plugin(md)
     math_plugin(md)
