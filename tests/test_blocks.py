@@ -2,6 +2,8 @@
 
 import re
 
+from conftest import REPO
+
 HEAD = "---\ntitle: Blocks\ndate: 2026-02-02\nverdict: refuted\nverdict_label: Far from it\n---\n"
 
 
@@ -110,3 +112,15 @@ def test_nested_callout_inside_hypothesis_with_longer_fence(site):
     result, html = build_post(site, ":::: hypothesis\nH\n\n::: note\ninner\n:::\n::::\n")
     assert result.returncode == 0, result.stderr
     assert html.index("hypothesis-card") < html.index("callout--note")
+
+
+def test_code_token_colours_reach_aa_contrast_on_theme_backgrounds():
+    from labpress.markdown.highlight import DARK_CODE_BG, LIGHT_CODE_BG, contrast, pygments_css
+
+    theme_css = (REPO / "themes" / "default" / "static" / "style.css").read_text()
+    assert f"--code-bg: {LIGHT_CODE_BG};" in theme_css and f"--code-bg: {DARK_CODE_BG};" in theme_css
+    light, dark = pygments_css().split("@media")
+    colour = re.compile(r"(?<![-\w])color: (#[0-9a-f]{6})")
+    assert colour.findall(light) and colour.findall(dark)
+    assert min(contrast(c, LIGHT_CODE_BG) for c in colour.findall(light)) >= 4.5
+    assert min(contrast(c, DARK_CODE_BG) for c in colour.findall(dark)) >= 4.5

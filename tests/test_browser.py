@@ -169,6 +169,8 @@ CONTRAST_JS = "(targets) => {" + COLOUR_JS + r"""
         const text = ownText(el);
         if (!text || seen.has(el) || !visible(el)) continue;
         seen.add(el);
+        const direct = targets.find(([, s]) => el.matches(s));  // name it after its own selector if it has one
+        const name = direct ? direct[0] : label;
         const style = getComputedStyle(el);
         const bg = effectiveBackground(el);
         const fg = over(parseColour(style.color), bg);
@@ -176,7 +178,7 @@ CONTRAST_JS = "(targets) => {" + COLOUR_JS + r"""
         const large = size >= 24 || (size >= 18.66 && parseInt(style.fontWeight, 10) >= 700);
         const tag = el.tagName.toLowerCase() + (el.className && typeof el.className === 'string'
           ? '.' + el.className.trim().split(/\s+/).join('.') : '');
-        results.push({label, tag, text: text.slice(0, 40), fg: hex(fg), bg: hex(bg),
+        results.push({label: name, tag, text: text.slice(0, 40), fg: hex(fg), bg: hex(bg),
                       ratio: contrast(fg, bg), required: large ? 3 : 4.5, size});
       }
     }
@@ -184,8 +186,8 @@ CONTRAST_JS = "(targets) => {" + COLOUR_JS + r"""
   return results;
 }"""
 
-# Specific selectors first: each element is reported under the first target that reaches it,
-# and the broad ones at the end ("main p", "a", "main") sweep up whatever the list missed.
+# Each text element is reported under the first selector it matches itself (else the one whose
+# subtree holds it); the broad ones at the end ("main p", "a", "main") sweep up whatever the rest miss.
 CONTRAST_TARGETS = [
     ("post dek", ".post-dek"),
     ("experiment line", ".exp-line"),
@@ -408,12 +410,26 @@ def test_toggle_choice_persists_across_reload(browser, demo_server, system, chos
 # --------------------------------------------------------------------------- 5. WCAG AA contrast
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+# How the scheme is reached: (system preference, choice stored by the toggle). The CSS takes a
+# different path for each (media query, or data-scheme set by scheme.js), so all four are checked.
+SCHEME_MODES = {
+    "light": ("light", None),
+    "dark": ("dark", None),
+    "toggled-dark": ("light", "dark"),
+    "toggled-light": ("dark", "light"),
+}
+
+
+@pytest.mark.parametrize("mode", list(SCHEME_MODES))
 @pytest.mark.parametrize("path", ["", DEMO_POST, CODE_POST])
-def test_text_contrast_meets_wcag_aa(browser, demo_server, scheme, path):
-    with open_context(browser, color_scheme=scheme, viewport={"width": 1280, "height": 900}) as context:
+def test_text_contrast_meets_wcag_aa(browser, demo_server, mode, path):
+    system, chosen = SCHEME_MODES[mode]
+    with open_context(browser, color_scheme=system, viewport={"width": 1280, "height": 900}) as context:
+        if chosen:
+            context.add_init_script(f"localStorage.setItem('{THEME_KEY}', '{chosen}')")
         page = context.new_page()
         page.goto(demo_server.url + path)
+        assert scheme_state(page)[0] == chosen
         results = page.evaluate(CONTRAST_JS, CONTRAST_TARGETS)
     assert len(results) > 20, f"too few text elements checked: {results}"
     labels = {r["label"] for r in results}
@@ -427,7 +443,7 @@ def test_text_contrast_meets_wcag_aa(browser, demo_server, scheme, path):
         f" (needs {r['required']}, {r['size']:.1f}px)"
         for r in failures
     )
-    assert not failures, f"{len(failures)} of {len(results)} text elements fail WCAG AA ({scheme}, /{path}):\n{report}"
+    assert not failures, f"{len(failures)} of {len(results)} text elements fail WCAG AA ({mode}, /{path}):\n{report}"
 
 
 # --------------------------------------------------------------------------- 6. responsive layout
