@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 from .errors import ConfigError
@@ -58,14 +57,12 @@ def woff2_only(css: str) -> str:
     return _FONT_SRC.sub(keep_woff2, css)
 
 
-def copy_katex_assets(katex_dir: Path, out_dir: Path) -> str:
-    """Copy KaTeX's CSS (woff2 sources only) and its woff2 fonts; return the CSS path under ``out_dir``."""
+def copy_katex_assets(katex_dir: Path, tree) -> str:
+    """Write KaTeX's CSS (woff2 sources only) and its woff2 fonts into the output tree; return the CSS path."""
     css = woff2_only((katex_dir / "dist" / "katex.min.css").read_text(encoding="utf-8"))
     data = css.encode("utf-8")
-    target = out_dir / "assets" / "katex"
-    (target / "fonts").mkdir(parents=True, exist_ok=True)
-    name = f"katex.{fingerprint(data)}.css"
-    (target / name).write_bytes(data)
+    name = f"assets/katex/katex.{fingerprint(data)}.css"
+    tree.write(name, data)
     for font in sorted((katex_dir / "dist" / "fonts").glob("*.woff2")):
-        shutil.copyfile(font, target / "fonts" / font.name)
-    return f"assets/katex/{name}"
+        tree.write(f"assets/katex/fonts/{font.name}", font.read_bytes())
+    return name

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .assets import copy_katex_assets, find_node_package, fingerprint
 from .config import load_config
-from .errors import ContentError, ContentErrors
+from .errors import ConfigError, ContentError, ContentErrors
 from .katex import KatexRenderer
 from .markdown.highlight import pygments_css
 from .site.content import assemble_site, discover_posts, load_post
@@ -47,11 +47,9 @@ def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets
             target = f"assets/{relative}"
         tree.write(target, data)
         urls[relative] = target
-    katex_css = copy_katex_assets(katex_dir, tree.root)
+    katex_css = copy_katex_assets(katex_dir, tree)
     missing = [name for name in ("style.css", "scheme.js", "favicon.svg") if name not in urls]
     if missing:
-        from .errors import ConfigError
-
         raise ConfigError(f"error: theme '{config.theme}' lacks static/{', static/'.join(missing)}")
     return ThemeAssets(style=urls["style.css"], katex=katex_css, scheme=urls["scheme.js"], icon=urls["favicon.svg"])
 

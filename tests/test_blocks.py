@@ -118,7 +118,7 @@ def test_code_token_colours_reach_aa_contrast_on_theme_backgrounds():
     from labpress.markdown.highlight import DARK_CODE_BG, LIGHT_CODE_BG, contrast, pygments_css
 
     theme_css = (REPO / "themes" / "default" / "static" / "style.css").read_text()
-    assert f"--code-bg: {LIGHT_CODE_BG};" in theme_css and f"--code-bg: {DARK_CODE_BG};" in theme_css
+    assert f"--code-bg: light-dark({LIGHT_CODE_BG}, {DARK_CODE_BG});" in theme_css
     light, dark = pygments_css().split("@media")
     colour = re.compile(r"(?<![-\w])color: (#[0-9a-f]{6})")
     assert colour.findall(light) and colour.findall(dark)
