@@ -542,3 +542,14 @@ def test_screenshot(browser, demo_server, name, path, scheme, width):
         wait_for_fonts(page)
         page.screenshot(path=str(target), full_page=True)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.browser
+def test_maths_in_uppercase_labels_keeps_its_case(browser, demo_server):
+    """Table headers are upper-cased by the theme; the α inside them must stay α."""
+    with open_context(browser) as context:
+        page = context.new_page()
+        page.goto(demo_server.url + CODE_POST)
+        transforms = page.eval_on_selector_all(
+            ".data-table th .katex", "els => els.map(e => getComputedStyle(e).textTransform)")
+    assert transforms and set(transforms) == {"none"}
