@@ -13,6 +13,8 @@ from .assets import copy_katex_assets, find_node_package, fingerprint
 from .config import load_config
 from .errors import ConfigError, ContentError, ContentErrors
 from .katex import KatexRenderer
+from .widgets import WidgetLibrary, WidgetLimits
+from .widget_assets import write_widget_assets
 from .markdown.highlight import pygments_css
 from .site.content import assemble_site, discover_posts, load_post
 from .site.feeds import atom_feed, sitemap
@@ -51,7 +53,8 @@ def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets
     missing = [name for name in ("style.css", "scheme.js", "favicon.svg") if name not in urls]
     if missing:
         raise ConfigError(f"error: theme '{config.theme}' lacks static/{', static/'.join(missing)}")
-    return ThemeAssets(style=urls["style.css"], katex=katex_css, scheme=urls["scheme.js"], icon=urls["favicon.svg"])
+    return ThemeAssets(style=urls["style.css"], katex=katex_css, scheme=urls["scheme.js"], icon=urls["favicon.svg"],
+                       widgets=urls.get("widgets.css"))
 
 
 def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
@@ -63,11 +66,13 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     katex_dir = find_node_package("katex", site_dir)
     katex = KatexRenderer(katex_dir, config.macros, site_dir / CACHE_DIR / "katex.json" if use_cache else None)
 
+    library = WidgetLibrary(site_dir, config.pyodide_packages,
+                            WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
     errors: list[ContentError] = []
     posts = []
     for source in discover_posts(site_dir):
         post_errors: list[ContentError] = []
-        post = load_post(source, config, katex, post_errors)
+        post = load_post(source, config, katex, post_errors, library)
         # A draft being written does not block the published posts.
         if drafts or not post.meta.is_draft:
             errors.extend(post_errors)
@@ -81,7 +86,8 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     env = template_environment(config)
     with staged_output(out_dir) as tree:
         assets = write_theme_assets(config, katex_dir, tree)
-        pages = render_pages(site, assets, env)
+        runtime = write_widget_assets(site, config, tree)
+        pages = render_pages(site, assets, env, runtime)
         for path, html in sorted(pages.items()):
             tree.write(path, html)
         tree.write("atom.xml", atom_feed(site, {p.slug: p.body.html for p in site.posts}))

@@ -24,11 +24,13 @@ _TOP_LEVEL = {
     "series": dict,
     "math": dict,
     "pyodide": dict,
+    "widgets": dict,
 }
 _MASTHEAD = {"kicker": str, "established": str}
 _SERIES = {"title": str, "description": str}
 _MATH = {"macros": dict}
 _PYODIDE = {"packages": str}
+_WIDGETS = {"max_states": int, "max_frame_bytes": int}
 _SERIES_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -54,6 +56,8 @@ class SiteConfig:
     series: dict[str, Series] = field(default_factory=dict)
     macros: dict[str, str] = field(default_factory=dict)
     pyodide_packages: str = "local"
+    widget_max_states: int = 512
+    widget_max_frame_bytes: int = 1_000_000
 
     @property
     def base_url(self) -> str:
@@ -87,7 +91,7 @@ def _check_table(table: dict, schema: dict, where: str, text: str, path: str) ->
             )
         expected = schema[key]
         if not isinstance(value, expected):
-            kind = {str: "a string", dict: "a table"}[expected]
+            kind = {str: "a string", dict: "a table", int: "a whole number"}[expected]
             raise ConfigError(f"{path}{_line_of(text, key)}: error: '{where}{key}' must be {kind}")
 
 
@@ -125,6 +129,11 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
     _check_table(math, _MATH, "math.", text, shown)
     pyodide = data.get("pyodide", {})
     _check_table(pyodide, _PYODIDE, "pyodide.", text, shown)
+    widgets = data.get("widgets", {})
+    _check_table(widgets, _WIDGETS, "widgets.", text, shown)
+    for key in _WIDGETS:
+        if key in widgets and widgets[key] < 0:
+            raise ConfigError(f"{shown}{_line_of(text, key)}: error: 'widgets.{key}' must not be negative")
     if pyodide.get("packages", "local") not in ("local", "cdn"):
         raise ConfigError(f"{shown}{_line_of(text, 'packages')}: error: 'pyodide.packages' must be \"local\" or \"cdn\"")
 
@@ -169,6 +178,8 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         series=dict(sorted(series.items())),
         macros=dict(sorted(macros.items())),
         pyodide_packages=pyodide.get("packages", "local"),
+        widget_max_states=widgets.get("max_states", 512),
+        widget_max_frame_bytes=widgets.get("max_frame_bytes", 1_000_000),
     )
     if not (config.theme_dir / "templates").is_dir():
         raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: theme '{theme}' not found at {config.theme_dir}")

@@ -65,8 +65,9 @@ class Slider(Control):
             raise ControlError(f"'{self.name or self.label}' must be between {self.min:g} and {self.max:g}, not {value!r}")
         if self.step is None:
             return _tidy(x)
-        k = round((x - self.min) / self.step)
-        return _tidy(min(self.max, self.min + k * self.step))
+        last = int(math.floor((self.max - self.min) / self.step + 1e-9))  # index of the top state, as in states()
+        k = min(round((x - self.min) / self.step), last)
+        return _tidy(self.min + k * self.step)
 
     def states(self):
         if self.step is None:
@@ -160,7 +161,8 @@ class Seed(Control):
         self.default = self.coerce(value)
 
     def coerce(self, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 0 <= value < self.rolls:
+        if (isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+                or value != int(value) or not 0 <= value < self.rolls):
             raise ControlError(f"'{self.name or self.label}' must be a whole number from 0 to {self.rolls - 1}, not {value!r}")
         return int(value)
 

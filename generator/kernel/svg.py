@@ -45,7 +45,8 @@ class LinearScale:
         return out
 
     def attribute(self) -> str:
-        return " ".join(fmt(v) for v in (*self.domain, *self.pixels))
+        # Ten significant digits, not fmt's two decimals: the runtime inverts pixels with these numbers.
+        return " ".join(f"{round(v, 10) + 0.0:.10g}" for v in (*self.domain, *self.pixels))
 
 
 def _floor_log10(x: float) -> int:

@@ -10,6 +10,7 @@ import re
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
+from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
 from ..errors import did_you_mean
@@ -20,6 +21,7 @@ BLOCKS = {
     "conclusion": "top",
     "note": "anywhere",
     "warning": "anywhere",
+    "widget": "anywhere",  # its body is YAML, not Markdown: see markdown/widgets.py
 }
 SECTION_BLOCKS = ("hypothesis", "conclusion")
 _CLOSING = re.compile(r"^\s*(:{3,})\s*$")
@@ -67,6 +69,12 @@ def _check_blocks(state) -> None:
                 sink.add(line, col, "a ':::' block needs a name: one of " + ", ".join(BLOCKS))
             elif name not in BLOCKS:
                 sink.add(line, col + len(fence) + 1, f"unknown block '{name}'{did_you_mean(name, BLOCKS)}; known blocks: {', '.join(BLOCKS)}")
+            elif name == "widget":
+                if len(words) != 2:
+                    sink.add(line, col, "a widget block names one widget: '::: widget NAME'")
+                    token.meta["name"] = ""
+                else:
+                    token.meta["widget"] = words[1]
             elif len(words) > 1:
                 sink.add(line, col, f"block '{name}' takes no arguments, found '{' '.join(words[1:])}'")
             elif BLOCKS[name] == "top":
@@ -82,6 +90,37 @@ def _check_blocks(state) -> None:
             stack.append(token)
         elif token.type == "container_block_close":
             token.meta["name"] = block_name(stack.pop())
+    _collapse_widget_blocks(state)
+
+
+def _collapse_widget_blocks(state) -> None:
+    """Replace each widget block's Markdown tokens by one token holding its raw YAML body."""
+    lines = state.env["source"].lines
+    out = []
+    skipping = 0
+    for token in state.tokens:
+        if skipping:
+            if token.type == "container_block_open":
+                skipping += 1
+            elif token.type == "container_block_close":
+                skipping -= 1
+            continue
+        if token.type == "container_block_open" and token.meta.get("widget"):
+            start, end = token.map
+            indent = len(lines[start]) - len(lines[start].lstrip())
+            body = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip()
+                             for line in lines[start + 1:min(end, len(lines))])
+            widget = Token("labpress_widget", "figure", 0)
+            widget.block = True
+            widget.map = token.map
+            widget.level = token.level
+            widget.meta = {"widget": token.meta["widget"], "body": body, "body_line": start + 2,
+                           "col": indent + 1, "indent": indent}
+            out.append(widget)
+            skipping = 1
+            continue
+        out.append(token)
+    state.tokens = out
 
 
 def _render_open(self, tokens, idx, options, env) -> str:

@@ -20,6 +20,7 @@ from .math import math_plugin
 from .sections import sections_plugin
 from .source import SourceMap
 from .tables import tables_plugin
+from .widgets import widgets_plugin
 
 WORDS_PER_MINUTE = 220
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
@@ -33,6 +34,7 @@ class RenderedBody:
     sections: list[dict] = field(default_factory=list)
     reading_minutes: int = 1
     math_count: int = 0
+    widgets: list = field(default_factory=list)  # WidgetInstance, in page order
 
 
 @lru_cache(maxsize=1)
@@ -43,6 +45,7 @@ def markdown_parser() -> MarkdownIt:
     front_matter_plugin(md)
     blocks_plugin(md)
     math_plugin(md)
+    widgets_plugin(md)
     tables_plugin(md)
     sections_plugin(md)
     links_plugin(md)
@@ -60,7 +63,7 @@ def reading_minutes(tokens) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
-def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex) -> RenderedBody:
+def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None) -> RenderedBody:
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -68,7 +71,7 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex) -> Render
         return RenderedBody(PostMeta())
     meta = parse_front_matter(match.group(1) or "", 2, sink, config)
     env = {"sink": sink, "katex": katex, "meta": meta, "source": SourceMap(text),
-           "base_path": config.base_path}
+           "base_path": config.base_path, "url": config.url, "widget_library": widget_library}
     md = markdown_parser()
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
@@ -78,4 +81,5 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex) -> Render
         sections=env.get("sections", []),
         reading_minutes=reading_minutes(tokens),
         math_count=env.get("math_count", 0),
+        widgets=env.get("widgets", []),
     )

@@ -54,9 +54,12 @@ def _number_sections(state) -> None:
     out: list[Token] = []
     number = 0
     open_section = False
+    current: dict | None = None
     tokens = state.tokens
     for i, token in enumerate(tokens):
         starts = None
+        if token.type == "labpress_widget" and current is not None:
+            current["interactive"] = True
         if token.level == 0 and token.type == "heading_open":
             if token.tag == "h1":
                 line = token.map[0] + 1
@@ -77,6 +80,7 @@ def _number_sections(state) -> None:
             section.map = token.map
             out.append(section)
             open_section = True
+            current = section.meta
             if kind == "heading":
                 token.meta["section"] = section.meta
             env.setdefault("sections", []).append(section.meta)
@@ -92,8 +96,12 @@ def _render_section_open(self, tokens, idx, options, env) -> str:
     html = f'<section class="section section--{meta["kind"]}" aria-labelledby="{anchor}">\n'
     if meta["kind"] != "heading":
         html += (f'<h2 id="{anchor}" class="section-heading"><span class="section-num">{meta["number"]}</span> '
-                 f'<span class="section-title">{escapeHtml(meta["title"])}</span></h2>\n')
+                 f'<span class="section-title">{escapeHtml(meta["title"])}{interactive_tag(meta)}</span></h2>\n')
     return html
+
+
+def interactive_tag(section: dict) -> str:
+    return ' <span class="section-tag">interactive</span>' if section.get("interactive") else ""
 
 
 def _render_heading_open(self, tokens, idx, options, env) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
+from .sections import interactive_tag
+
 
 def tables_plugin(md: MarkdownIt) -> None:
     md.enable("table")
@@ -39,7 +41,8 @@ def _render_heading_close(self, tokens, idx, options, env) -> str:
     # Numbered section headings wrap their title in a span (see sections.py).
     for j in range(idx - 1, max(idx - 3, -1), -1):
         if tokens[j].type == "heading_open":
-            if tokens[j].meta.get("section"):
-                return "</span></h2>\n"
+            section = tokens[j].meta.get("section")
+            if section:
+                return interactive_tag(section) + "</span></h2>\n"
             break
     return self.renderToken(tokens, idx, options, env)

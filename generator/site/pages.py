@@ -24,6 +24,7 @@ class ThemeAssets:
     katex: str
     scheme: str
     icon: str
+    widgets: str | None = None  # the widget stylesheet, when the theme has one
 
 
 def template_environment(config: SiteConfig) -> jinja2.Environment:
@@ -51,13 +52,14 @@ def template_environment(config: SiteConfig) -> jinja2.Environment:
     return env
 
 
-def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment) -> dict[str, str]:
+def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runtime=None) -> dict[str, str]:
     """Every HTML page, keyed by its output path relative to the site root."""
     common = {"assets": assets, "all_series": site.series, "all_tags": site.tags}
     pages: dict[str, str] = {}
 
     def render(name: str, path: str, **context) -> None:
         context.setdefault("has_math", False)
+        context.setdefault("widget_runtime", None)
         out = path + "index.html" if path == "" or path.endswith("/") else path
         pages[out] = env.get_template(name).render(page_path=path, **common, **context)
 
@@ -73,6 +75,7 @@ def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment) -> di
             prev_post=prev,
             next_post=nxt,
             has_math=post.body.math_count > 0,
+            widget_runtime=runtime if post.body.widgets else None,
         )
     render("index.html", "", posts=site.posts)
     render("series_list.html", "series/", series_list=site.series)

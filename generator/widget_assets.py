@@ -1,0 +1,82 @@
+"""What a site with widgets ships: the browser runtime, Pyodide's core, the Python
+the worker imports (the widget API and the kernels), and pre-computed frames.
+
+Everything is written once per site, under content-hashed or versioned folders,
+so a browser may cache it for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from markupsafe import Markup
+
+from .assets import find_node_package, package_version
+from .errors import ConfigError
+from .widgets import KERNEL_DIR
+
+RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
+_BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (labpress.kernel only)."""\n'
+
+
+@dataclass(frozen=True)
+class WidgetRuntime:
+    script: str  # URL path of widgets.js, relative to the site root
+    config_json: Markup  # the #labpress-runtime JSON, safe inside <script type="application/json">
+
+
+def _digest(files: dict[str, bytes]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(files):
+        h.update(name.encode() + b"\0" + files[name] + b"\0")
+    return h.hexdigest()[:10]
+
+
+def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
+    instances = [w for post in site.posts for w in post.body.widgets]
+    if not instances:
+        return None
+    for instance in instances:
+        if instance.frames_path:
+            tree.write(instance.frames_path, instance.frames_json)
+
+    runtime_files = {p.name: p.read_bytes() for p in sorted(RUNTIME_DIR.glob("*.js"))}
+    if "widgets.js" not in runtime_files or "worker.js" not in runtime_files:
+        raise ConfigError(f"error: LabPress's widget runtime is missing from {RUNTIME_DIR}: reinstall LabPress")
+    runtime_dir = f"assets/runtime-{_digest(runtime_files)}/"
+    for name, data in runtime_files.items():
+        tree.write(runtime_dir + name, data)
+
+    python: dict[str, bytes] = {"labpress/__init__.py": _BROWSER_PACKAGE_INIT.encode()}
+    for source in sorted(KERNEL_DIR.glob("*.py")):
+        python[f"labpress/kernel/{source.name}"] = source.read_bytes()
+    loaded_widgets = {i.loaded.name: i.loaded for i in instances}
+    used = sorted(loaded_widgets)
+    for loaded in (loaded_widgets[name] for name in used):
+        for module in [loaded.name, *loaded.helpers]:
+            python[f"widgets/{module}.py"] = (loaded.path.parent / f"{module}.py").read_bytes()
+    python_dir = f"assets/python-{_digest(python)}/"
+    for name, data in python.items():
+        tree.write(python_dir + name, data)
+
+    pyodide = find_node_package("pyodide", config.root)
+    version = package_version(pyodide)
+    pyodide_dir = f"assets/pyodide-{version}/"
+    for name in PYODIDE_CORE:
+        tree.write(pyodide_dir + name, (pyodide / name).read_bytes())
+
+    settings = {
+        "pyodide": config.url(pyodide_dir),
+        "python": config.url(python_dir),
+        "files": sorted(python),
+        "widgets": used,
+        "packages": config.pyodide_packages,
+        "cdn": PYODIDE_CDN.format(version=version) if config.pyodide_packages == "cdn" else "",
+    }
+    text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
+    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text))

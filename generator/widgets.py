@@ -1,0 +1,309 @@
+"""Widgets at build time: load kernels from ``widgets/``, check what they import,
+run them for the first frame (and every frame, when the state space is small),
+and write the controls, figure and readouts into the page.
+
+The kernels run through ``labpress.kernel.render_frame``, the same function the
+browser worker calls under Pyodide, so both runtimes produce the same frames.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from .errors import did_you_mean, display_path
+from .kernel import ControlError, KernelError, Widget, render_frame
+from .kernel.widget import display
+
+WIDGETS_DIR = "widgets"
+KERNEL_DIR = Path(__file__).resolve().parent / "kernel"
+# Standard-library modules the browser's Python does not have (or cannot run).
+NOT_IN_PYODIDE = frozenset({
+    "tkinter", "turtle", "turtledemo", "idlelib", "venv", "ensurepip", "curses", "readline",
+    "multiprocessing", "subprocess", "pty", "tty", "termios", "resource", "winreg", "msvcrt", "winsound",
+})
+
+
+class WidgetLoadError(Exception):
+    """A widget module cannot be used; ``where`` is 'widgets/x.py:LINE:COL' when known."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+
+@dataclass
+class LoadedWidget:
+    name: str
+    path: Path
+    widget: Widget
+    helpers: list[str]  # sibling modules in widgets/ that the kernel imports
+
+
+@dataclass
+class WidgetLimits:
+    max_states: int = 512
+    max_frame_bytes: int = 1_000_000
+
+
+class WidgetLibrary:
+    """The site's ``widgets/`` folder: modules loaded once per build, by name."""
+
+    def __init__(self, site_dir: Path, pyodide_packages: str, limits: WidgetLimits):
+        self.site_dir = site_dir
+        self.folder = site_dir / WIDGETS_DIR
+        self.pyodide_packages = pyodide_packages
+        self.limits = limits
+        self._loaded: dict[str, LoadedWidget] = {}
+        self._cdn_imports: set[str] | None = None
+
+    def names(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.glob("*.py") if not p.stem.startswith("_"))
+
+    def shown(self, path: Path) -> str:
+        return display_path(path, self.site_dir)
+
+    def shown_location(self, where: str) -> str:
+        """'file:line' with the file shown relative to the site, as authors know it."""
+        file, sep, line = where.rpartition(":")
+        return f"{self.shown(Path(file))}:{line}" if sep and file else where
+
+    def load(self, name: str) -> LoadedWidget:
+        if name in self._loaded:
+            return self._loaded[name]
+        path = self.folder / f"{name}.py"
+        if not name.isidentifier() or not path.is_file():
+            known = self.names()
+            raise WidgetLoadError(f"unknown widget '{name}'{did_you_mean(name, known)}; widgets in {WIDGETS_DIR}/: "
+                                  + (", ".join(known) or "none"))
+        helpers = self.check_imports(path)
+        module_name = f"labpress_site_widgets.{name}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        # Helper modules import by their bare names, as they do in the browser.
+        added = str(self.folder) not in sys.path
+        if added:
+            sys.path.insert(0, str(self.folder))
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # the author's module failed to import
+            tb = exc.__traceback__
+            line = 0
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename == str(path):
+                    line = tb.tb_lineno
+                tb = tb.tb_next
+            if isinstance(exc, SyntaxError) and exc.filename == str(path):
+                line = exc.lineno or 0
+            raise WidgetLoadError(f"widget module '{name}' failed to load: {type(exc).__name__}: {exc}",
+                                  f"{self.shown(path)}:{line or 1}") from None
+        finally:
+            if added:
+                sys.path.remove(str(self.folder))
+        found = [value for value in vars(module).values() if isinstance(value, Widget)]
+        if len(found) != 1:
+            raise WidgetLoadError(f"{self.shown(path)} must define exactly one @widget, found {len(found)}")
+        if getattr(module, name, None) is not found[0]:
+            raise WidgetLoadError(f"the @widget in {self.shown(path)} must be a function named '{name}', like its file")
+        loaded = LoadedWidget(name, path, found[0], helpers)
+        self._loaded[name] = loaded
+        return loaded
+
+    def _cdn_packages(self) -> set[str]:
+        if self._cdn_imports is None:
+            self._cdn_imports = set()
+            from .assets import find_node_package
+
+            lock_file = find_node_package("pyodide", self.site_dir) / "pyodide-lock.json"
+            lock = json.loads(lock_file.read_text(encoding="utf-8"))
+            for package in lock.get("packages", {}).values():
+                self._cdn_imports.update(package.get("imports", []))
+        return self._cdn_imports
+
+    def check_imports(self, path: Path, seen: set[Path] | None = None) -> list[str]:
+        """Sibling helper modules the kernel needs; raises WidgetLoadError for an import the browser cannot satisfy."""
+        seen = seen if seen is not None else set()
+        seen.add(path)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except SyntaxError as exc:
+            raise WidgetLoadError(f"syntax error in widget module: {exc.msg}",
+                                  f"{self.shown(path)}:{exc.lineno or 1}:{exc.offset or 1}") from None
+        helpers: list[str] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    raise WidgetLoadError("widget modules use absolute imports (import helper), not relative ones",
+                                          f"{self.shown(path)}:{node.lineno}:{node.col_offset + 1}")
+                modules = [node.module or ""]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                where = f"{self.shown(path)}:{node.lineno}:{node.col_offset + 1}"
+                if module == "labpress.kernel" or module.startswith("labpress.kernel."):
+                    continue
+                if top == "labpress":
+                    raise WidgetLoadError(f"a kernel may import only labpress.kernel from LabPress, not '{module}'", where)
+                sibling = self.folder / f"{top}.py"
+                if sibling.is_file():
+                    if sibling not in seen:
+                        helpers.append(top)
+                        helpers.extend(self.check_imports(sibling, seen))
+                    continue
+                if top in sys.stdlib_module_names and top not in NOT_IN_PYODIDE:
+                    continue
+                if self.pyodide_packages == "cdn" and top in self._cdn_packages():
+                    continue
+                if top in sys.stdlib_module_names:
+                    raise WidgetLoadError(f"kernel imports '{module}', which does not work in the browser's Python (Pyodide)", where)
+                if self.pyodide_packages == "cdn":
+                    raise WidgetLoadError(f"kernel imports '{module}', which is neither in the standard library nor a package Pyodide publishes", where)
+                raise WidgetLoadError(
+                    f"kernel imports '{module}', which the self-hosted Pyodide cannot load: write the kernel in pure Python"
+                    " (standard library and labpress.kernel), or set `packages = \"cdn\"` under [pyodide] in labpress.toml"
+                    " to load Pyodide's packages from its CDN when a reader opens the page", where)
+        return sorted(set(helpers))
+
+
+@dataclass
+class WidgetInstance:
+    """One ``::: widget`` block of a post, after its kernel ran."""
+
+    element_id: str
+    loaded: LoadedWidget
+    state: dict
+    caption: str
+    first: object  # Frame
+    frames_path: str | None = None
+    frames_json: bytes | None = None
+    extras: dict = field(default_factory=dict)
+
+
+def frame_key(w: Widget, state: dict) -> str:
+    return "-".join(str(control.index_of(state[name])) for name, control in w.controls.items())
+
+
+def precompute_frames(loaded: LoadedWidget, caption: str, limits: WidgetLimits) -> tuple[str, bytes] | None:
+    """All frames as JSON, when every control is discrete and the state space is small enough."""
+    spaces = loaded.widget.state_space()
+    if spaces is None or math.prod(len(s) for s in spaces) > limits.max_states:
+        return None
+    names = list(loaded.widget.controls)
+    frames: dict[str, dict] = {}
+    size = 0
+
+    def walk(i: int, state: dict) -> bool:
+        nonlocal size
+        if i == len(names):
+            frame = render_frame(loaded.widget, state, caption)
+            entry = {"svg": frame.svg, "readouts": frame.readouts, "caption": frame.caption}
+            size += len(frame.to_json().encode("utf-8"))
+            frames[frame_key(loaded.widget, state)] = entry
+            return size <= limits.max_frame_bytes
+        for value in spaces[i]:
+            if not walk(i + 1, {**state, names[i]: value}):
+                return False
+        return True
+
+    if not walk(0, {}):
+        return None
+    data = json.dumps({"widget": loaded.name, "frames": frames}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":")).encode("utf-8")
+    digest = hashlib.sha256(data).hexdigest()[:10]
+    return f"assets/frames/{loaded.name}.{digest}.json", data
+
+
+def _json_attr(value) -> str:
+    return escape(json.dumps(value, ensure_ascii=False, sort_keys=False, separators=(",", ":")), quote=True)
+
+
+def _control_html(element_id: str, name: str, control, value) -> str:
+    cid = f"{element_id}-{name}"
+    label = escape(control.label or name)
+    kind = control.kind
+    if kind == "slider":
+        step = "any" if control.step is None else f"{control.step:g}"
+        unit = f' <span class="control-unit">{escape(control.unit)}</span>' if control.unit else ""
+        return (f'<div class="control control--slider"><label for="{cid}">{label}</label>'
+                f'<input type="range" id="{cid}" name="{escape(name)}" data-control="{escape(name)}"'
+                f' min="{control.min:g}" max="{control.max:g}" step="{step}" value="{value:g}">'
+                f'<output class="control-value" for="{cid}">{value:g}</output>{unit}</div>')
+    if kind == "toggle":
+        checked = " checked" if value else ""
+        return (f'<div class="control control--toggle"><input type="checkbox" role="switch" id="{cid}" name="{escape(name)}"'
+                f' data-control="{escape(name)}"{checked}><label for="{cid}">{label}</label></div>')
+    if kind == "choice":
+        options = "".join(
+            f'<label class="control-option"><input type="radio" name="{cid}" data-control="{escape(name)}" value="{i}"'
+            f'{" checked" if option == value else ""}> {escape(text)}</label>'
+            for i, (option, text) in enumerate(control.options))
+        return f'<fieldset class="control control--choice"><legend>{label}</legend>{options}</fieldset>'
+    if kind == "point":
+        axes = "".join(
+            f'<label class="control-axis">{axis} <input type="number" id="{cid}-{axis}" name="{escape(name)}-{axis}"'
+            f' data-control="{escape(name)}" data-axis="{axis}" min="{lo:g}" max="{hi:g}" step="{control.step:g}" value="{v:g}"></label>'
+            for axis, (lo, hi), v in (("x", control.x, value[0]), ("y", control.y, value[1])))
+        return (f'<fieldset class="control control--point"><legend>{label}</legend>{axes}'
+                f'<p class="control-hint" id="{cid}-hint">Drag the marker in the figure, or focus it and use the arrow keys.</p></fieldset>')
+    if kind == "seed":
+        return (f'<div class="control control--seed"><button type="button" id="{cid}" name="{escape(name)}"'
+                f' data-control="{escape(name)}" value="{value}">{label}</button></div>')
+    raise ValueError(kind)
+
+
+def instance_html(instance: WidgetInstance, url) -> str:
+    """The figure, readouts, controls and caption of one widget, correct with JavaScript off."""
+    w = instance.loaded.widget
+    controls = [{"name": name, **control.describe(),
+                 **({"options": [[o, t] for o, t in control.options]} if control.kind == "choice" else {})}
+                for name, control in w.controls.items()]
+    state = {name: list(v) if isinstance(v, tuple) else v for name, v in instance.state.items()}
+    attrs = [f'class="widget"', f'id="{instance.element_id}"', f'data-widget="{escape(w.name)}"',
+             f'data-state="{_json_attr(state)}"', f'data-controls="{_json_attr(controls)}"',
+             f'data-caption="{escape(instance.caption, quote=True)}"']
+    if instance.frames_path:
+        attrs.append(f'data-frames="{escape(url(instance.frames_path))}"')
+    labels = {**{name: name for name in instance.first.readouts}, **w.readout_labels}
+    readouts = "".join(
+        f'<div><dt>{escape(labels.get(name, name))}</dt><dd><output data-readout="{escape(name)}">{escape(text)}</output></dd></div>'
+        for name, text in instance.first.readouts.items())
+    controls_html = "".join(_control_html(instance.element_id, name, control, instance.state[name])
+                            for name, control in w.controls.items())
+    caption = f'<figcaption class="widget-caption">{escape(instance.first.caption)}</figcaption>' if instance.caption else ""
+    title = escape(w.title)
+    return (
+        f'<figure {" ".join(attrs)} aria-label="Interactive figure: {title}">\n'
+        f'<div class="widget-stage">{instance.first.svg}</div>\n'
+        f'<dl class="widget-readouts">{readouts}</dl>\n'
+        f'<fieldset class="widget-controls"><legend class="widget-controls-legend">Controls</legend>{controls_html}</fieldset>\n'
+        f'<p class="widget-status" role="status"></p>\n{caption}\n</figure>\n'
+    )
+
+
+def run_widget(library: WidgetLibrary, name: str, overrides: dict, caption: str, element_id: str) -> WidgetInstance:
+    """Load, validate overrides, and draw the first frame; raises WidgetLoadError, ControlError or KernelError."""
+    loaded = library.load(name)
+    state = loaded.widget.coerce(overrides)
+    first = render_frame(loaded.widget, state, caption)
+    instance = WidgetInstance(element_id, loaded, state, caption, first)
+    frames = precompute_frames(loaded, caption, library.limits)
+    if frames:
+        instance.frames_path, instance.frames_json = frames
+    return instance
+
+
+__all__ = ["WidgetLibrary", "WidgetLimits", "WidgetInstance", "WidgetLoadError", "ControlError", "KernelError",
+           "run_widget", "instance_html", "display"]
