@@ -1,0 +1,152 @@
+// LabPress widget worker: one per page, serving every live widget on it.
+//
+// Runs Pyodide off the main thread so a slow kernel never blocks reading or
+// scrolling. Protocol (see docs/widgets.md and widgets.js):
+//   in:  {type: "init", pyodide, python, files, packages, cdn}
+//        {type: "render", id, widget, state, caption, seq}
+//   out: {type: "ready"} | {type: "init-error", message}
+//        {type: "frame", id, seq, svg, readouts, caption, ms}
+//        {type: "error", id, seq, error, where, ms}
+// Nothing here may throw past a message handler: every failure becomes a message.
+
+const SITE = "/labpress-site";
+
+// The Python half: imports widgets by module name (cached) and turns any
+// exception render_json does not already report (a failing import, a missing
+// widget object, a broken figure) into the same {error, where} JSON.
+const BOOTSTRAP = `
+import importlib, json, sys, traceback
+
+for _p in ("${SITE}/widgets", "${SITE}"):
+    if _p not in sys.path:
+        sys.path.insert(0, _p)
+importlib.invalidate_caches()
+
+from labpress.kernel.widget import render_json as _render_json
+
+_modules = {}
+
+def _where(exc):
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f.filename.startswith("${SITE}/")] or frames
+    return f"{ours[-1].filename}:{ours[-1].lineno}" if ours else ""
+
+def labpress_render(name, state_json, caption):
+    try:
+        module = _modules.get(name)
+        if module is None:
+            if not name.isidentifier():
+                raise ImportError(f"{name!r} is not a widget module name")
+            module = importlib.import_module(name)
+            _modules[name] = module
+        target = getattr(module, name, None)
+        if target is None:
+            raise LookupError(f"widgets/{name}.py defines no widget named '{name}'")
+        return _render_json(target, state_json, caption)
+    except Exception as exc:
+        return json.dumps({"error": f"{type(exc).__name__}: {exc}", "where": _where(exc)}, ensure_ascii=False)
+`;
+
+let booting = null; // Promise of the render function, set by the first init
+let render = null;
+
+function shortWhere(where) {
+  return typeof where === "string" ? where.split(`${SITE}/`).join("") : "";
+}
+
+function safePath(path) {
+  return typeof path === "string" && path !== "" && !path.startsWith("/") && !path.split("/").includes("..");
+}
+
+async function boot(message) {
+  const { pyodide: indexURL, python, packages, cdn } = message;
+  const files = Array.isArray(message.files) ? message.files : [];
+  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  const options = {
+    indexURL,
+    stdout: (line) => console.log(line),
+    stderr: (line) => console.warn(line),
+  };
+  const fromCdn = packages === "cdn" && typeof cdn === "string" && cdn !== "";
+  if (fromCdn) options.packageBaseUrl = cdn;
+
+  // Fetch the Python sources while the interpreter boots.
+  const sources = Promise.all(files.map(async (path) => {
+    if (!safePath(path)) throw new Error(`refusing Python file path ${JSON.stringify(path)}`);
+    const response = await fetch(new URL(path, python));
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return [path, await response.text()];
+  }));
+  sources.catch(() => {}); // reported through the await below, never as an unhandled rejection
+  const py = await loadPyodide(options);
+  const texts = await sources;
+
+  for (const [path, text] of texts) {
+    const full = `${SITE}/${path}`;
+    py.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
+    py.FS.writeFile(full, text);
+  }
+  if (fromCdn) {
+    const quiet = { messageCallback: () => {}, errorCallback: (m) => console.warn(m) };
+    for (const [path, text] of texts) {
+      if (path.startsWith("widgets/") && path.endsWith(".py")) await py.loadPackagesFromImports(text, quiet);
+    }
+  }
+  py.runPython(BOOTSTRAP);
+  return py.globals.get("labpress_render");
+}
+
+function errorText(err) {
+  if (err && typeof err.message === "string" && err.message) return err.message.split("\n").filter(Boolean).slice(-1)[0];
+  return String(err);
+}
+
+async function onInit(message) {
+  if (!booting) {
+    booting = boot(message);
+    booting.catch(() => {});
+  }
+  try {
+    render = await booting;
+    self.postMessage({ type: "ready" });
+  } catch (err) {
+    self.postMessage({ type: "init-error", message: errorText(err) });
+  }
+}
+
+async function onRender(message) {
+  const { id, seq, widget, caption } = message;
+  const started = performance.now();
+  let reply;
+  try {
+    if (!render) {
+      if (!booting) throw new Error("the worker was asked to render before init");
+      render = await booting;
+    }
+    const text = render(String(widget), JSON.stringify(message.state ?? {}), String(caption ?? ""));
+    const result = JSON.parse(text);
+    if (result && typeof result.error === "string") {
+      reply = { type: "error", error: result.error, where: shortWhere(result.where) };
+    } else {
+      reply = { type: "frame", svg: result.svg, readouts: result.readouts || {}, caption: result.caption || "" };
+    }
+  } catch (err) {
+    reply = { type: "error", error: errorText(err), where: "worker" };
+  }
+  self.postMessage({ ...reply, id, seq, ms: performance.now() - started });
+}
+
+self.addEventListener("message", (event) => {
+  const message = event.data || {};
+  const job = message.type === "init" ? onInit(message)
+    : message.type === "render" ? onRender(message)
+    : Promise.resolve();
+  job.catch((err) => console.warn("LabPress worker:", errorText(err)));
+});
+
+self.addEventListener("unhandledrejection", (event) => {
+  event.preventDefault();
+  console.warn("LabPress worker:", errorText(event.reason));
+});
