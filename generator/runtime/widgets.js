@@ -10,6 +10,7 @@
 // most one render is in flight and the latest state wins; a failure never
 // removes the static figure and never reaches the console as an error.
 
+const START_TIMEOUT_MS = 120000; // a start-up that has not finished by then will not
 const STATUS_WARMING = "Warming up Python: the figure goes live in a moment.";
 const STATUS_UNAVAILABLE = "Live updates unavailable: showing the static figure.";
 const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shift for bigger steps). " +
@@ -157,6 +158,9 @@ const runtime = {
       });
       worker.addEventListener("message", (event) => this.onMessage(event.data || {}));
       worker.postMessage({ type: "init", ...config });
+      window.setTimeout(() => {
+        if (this.status === "starting") this.fail(`Pyodide did not start within ${START_TIMEOUT_MS / 1000} s`);
+      }, START_TIMEOUT_MS);
     });
     return this.promise;
   },
@@ -208,13 +212,12 @@ class Widget {
     this.caption = figure.dataset.caption || "";
     this.framesUrl = figure.dataset.frames || "";
     this.stage = figure.querySelector(".widget-stage");
-    this.form = figure.querySelector("form.widget-controls");
+    this.form = figure.querySelector(".widget-controls"); // a <fieldset> (or <form>) holding the controls
     this.statusEl = figure.querySelector(".widget-status");
     this.captionEl = figure.querySelector(".widget-caption");
 
     this.seq = 0; // version of this.state; bumped on every change
     this.shownSeq = 0; // version of the frame on screen (or of the error shown over it)
-    this.shownState = clone(this.state);
     this.inFlight = null; // seq of the one request the worker is working on
     this.queued = false; // a newer state waits to be sent
     this.coalesced = 0;
@@ -225,6 +228,7 @@ class Widget {
     this.framesFailed = false;
     this.drag = null;
     this.currentSvg = null;
+    this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
     this.unavailable = false;
 
     this.lastFrame = {
@@ -243,16 +247,24 @@ class Widget {
       this.sliderSuffix.set(control.name, suffix);
     }
 
-    this.helpId = `${this.id}-handle-help`;
-    if (this.controls.some((c) => c.kind === "point") && !document.getElementById(this.helpId)) {
-      const help = document.createElement("span");
-      help.id = this.helpId;
-      help.hidden = true; // still read through aria-describedby
-      help.textContent = HANDLE_HELP;
-      figure.append(help);
+    // A handle is described by the build's hint next to its x/y fields, else by a hidden note of ours.
+    this.helpIds = new Map();
+    for (const control of this.controls) {
+      if (control.kind !== "point") continue;
+      let id = `${this.id}-${control.name}-hint`;
+      if (!document.getElementById(id)) {
+        id = `${this.id}-${control.name}-handle-help`;
+        const help = document.createElement("span");
+        help.id = id;
+        help.hidden = true; // still read through aria-describedby
+        help.textContent = HANDLE_HELP;
+        figure.append(help);
+      }
+      this.helpIds.set(control.name, id);
     }
 
     this.fillStateFromForm();
+    this.shownState = clone(this.state); // the state the build's frame shows
     this.syncControls(); // the figure is the truth: undo any form state the browser restored
     this.bind();
     this.decorateHandles();
@@ -310,7 +322,7 @@ class Widget {
     if (output) output.textContent = input.value + (this.sliderSuffix.get(name) || "");
   }
 
-  /** Put this.state into every form control (and the handles). */
+  /** Put this.state into every form control. */
   syncControls() {
     for (const control of this.controls) {
       const value = this.state[control.name];
@@ -323,7 +335,7 @@ class Widget {
           input.checked = Boolean(value);
         } else if (control.kind === "choice") {
           const index = (control.options || []).findIndex((option) => option[0] === value);
-          input.checked = String(index) === input.value;
+          if (index >= 0) input.checked = String(index) === input.value;
         } else if (control.kind === "point") {
           this.writePointInput(input, value);
         } else if (control.kind === "seed") {
@@ -373,7 +385,7 @@ class Widget {
     figure.addEventListener("focusin", wake, { once: true });
 
     if (this.form) {
-      this.form.addEventListener("submit", (event) => event.preventDefault());
+      this.form.addEventListener("submit", (event) => event.preventDefault()); // when it is a <form>
       this.form.addEventListener("input", (event) => this.onFormInput(event.target));
       this.form.addEventListener("change", (event) => this.onFormChange(event.target));
       this.form.addEventListener("click", (event) => {
@@ -461,7 +473,7 @@ class Widget {
       handle.dataset.label = base;
       handle.setAttribute("role", "button");
       handle.setAttribute("aria-roledescription", "draggable point");
-      handle.setAttribute("aria-describedby", this.helpId);
+      handle.setAttribute("aria-describedby", this.helpIds.get(control.name) || "");
       if (this.unavailable) {
         handle.removeAttribute("tabindex");
         handle.setAttribute("aria-disabled", "true");
@@ -491,6 +503,7 @@ class Widget {
       handle.setAttribute("cx", String(tidy(sx.toPixel(x))));
       handle.setAttribute("cy", String(tidy(sy.toPixel(y))));
       this.labelHandle(handle, [x, y]);
+      this.handlesMoved = true;
     }
   }
 
@@ -657,9 +670,10 @@ class Widget {
 
   show(frame, seq, state, source) {
     const focused = this.handles().find((h) => h === document.activeElement)?.dataset.control;
-    if (this.stage && typeof frame.svg === "string" && frame.svg !== this.currentSvg) {
+    if (this.stage && typeof frame.svg === "string" && (frame.svg !== this.currentSvg || this.handlesMoved)) {
       this.stage.innerHTML = frame.svg;
       this.currentSvg = frame.svg;
+      this.handlesMoved = false;
       this.decorateHandles();
       if (focused) this.handles().find((h) => h.dataset.control === focused)?.focus({ preventScroll: true });
     }
@@ -743,6 +757,7 @@ class Widget {
     if (this.stage && this.handles().length) { // put the handles back where the figure drew them
       this.stage.innerHTML = this.lastFrame.svg;
       this.currentSvg = this.lastFrame.svg;
+      this.handlesMoved = false;
     }
     for (const el of this.form?.querySelectorAll("input, button, select, textarea") || []) el.disabled = true;
     this.decorateHandles();

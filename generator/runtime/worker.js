@@ -51,6 +51,7 @@ def labpress_render(name, state_json, caption):
 
 let booting = null; // Promise of the render function, set by the first init
 let render = null;
+let abortBoot = null; // rejects `booting`: some Pyodide failures only surface as stray rejections
 
 function shortWhere(where) {
   return typeof where === "string" ? where.split(`${SITE}/`).join("") : "";
@@ -105,7 +106,8 @@ function errorText(err) {
 
 async function onInit(message) {
   if (!booting) {
-    booting = boot(message);
+    const aborted = new Promise((resolve, reject) => { abortBoot = reject; });
+    booting = Promise.race([boot(message), aborted]);
     booting.catch(() => {});
   }
   try {
@@ -146,7 +148,16 @@ self.addEventListener("message", (event) => {
   job.catch((err) => console.warn("LabPress worker:", errorText(err)));
 });
 
+// A failed wasm fetch, for one, rejects inside Pyodide and leaves loadPyodide pending for
+// ever: during start-up any stray failure means start-up failed.
 self.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  console.warn("LabPress worker:", errorText(event.reason));
+  if (!render && abortBoot) abortBoot(event.reason);
+  else console.warn("LabPress worker:", errorText(event.reason));
+});
+self.addEventListener("error", (event) => {
+  if (!render && abortBoot) {
+    event.preventDefault();
+    abortBoot(event.error || new Error(event.message));
+  }
 });
