@@ -18,6 +18,7 @@ from .widget_assets import write_widget_assets
 from .markdown.highlight import pygments_css
 from .site.content import assemble_site, discover_posts, load_post
 from .site.feeds import atom_feed, sitemap
+from .site.inline_styles import InlineStyles
 from .site.output import OutputTree, staged_output
 from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
 
@@ -88,8 +89,15 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         assets = write_theme_assets(config, katex_dir, tree)
         runtime = write_widget_assets(site, config, tree)
         pages = render_pages(site, assets, env, runtime)
-        for path, html in sorted(pages.items()):
-            tree.write(path, html)
+        styles = InlineStyles()
+        rewritten = {path: styles.extract(html) for path, html in sorted(pages.items())}
+        if styles.rules:
+            css = styles.stylesheet().encode("utf-8")
+            css_path = f"assets/inline.{fingerprint(css)}.css"
+            tree.write(css_path, css)
+            link = f'<link rel="stylesheet" href="{config.url(css_path)}">\n</head>'
+        for path, (html, styled) in rewritten.items():
+            tree.write(path, html.replace("</head>", link, 1) if styled else html)
         tree.write("atom.xml", atom_feed(site, {p.slug: p.body.html for p in site.posts}))
         tree.write("sitemap.xml", sitemap(site, page_dates(site)))
         tree.write(".nojekyll", "")

@@ -228,3 +228,29 @@ def html_validate(*roots: Path) -> subprocess.CompletedProcess:
 def test_every_page_passes_html_validate(demo_build, demo_build_subpath):
     result = html_validate(demo_build, demo_build_subpath)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pages_work_under_a_strict_csp(demo_build):
+    """No inline scripts, handlers or style attributes: KaTeX's positioning moves into a stylesheet."""
+    for page in demo_build.rglob("*.html"):
+        html = page.read_text()
+        assert ' style="' not in html, page
+        assert not re.search(r"\son[a-z]+=", html), page
+        for script in re.findall(r"<script\b[^>]*>", html):
+            assert ' src="' in script or 'type="application/json"' in script, (page, script)
+    post = (demo_build / "regularisation-four-knobs" / "index.html").read_text()
+    css_url = re.search(r'<link rel="stylesheet" href="(/assets/inline\.[0-9a-f]{10}\.css)">', post).group(1)
+    css = (demo_build / css_url.lstrip("/")).read_text()
+    for name in set(re.findall(r'class="[^"]*\b(s-[0-9a-f]{8})\b', post)):
+        assert f".{name}{{" in css
+
+
+def test_inline_style_extraction_keeps_classes_and_priority():
+    from labpress.site.inline_styles import InlineStyles
+
+    styles = InlineStyles()
+    page, changed = styles.extract('<span class="a" style="height:1em;"></span><i style="top:-2em"/><b style="">x</b>')
+    assert changed
+    name_a, name_b = sorted(styles.rules, key=lambda n: styles.rules[n])
+    assert styles.rules[name_a] == "height:1em!important" and styles.rules[name_b] == "top:-2em!important"
+    assert page == f'<span class="a {name_a}"></span><i class="{name_b}"/><b style="">x</b>'

@@ -20,7 +20,7 @@ WIDGETS = REPO / "widgets"
 NAMES = ["l1_vs_l2", "adam_decay", "dropout", "batchnorm_noise"]
 DISCRETE = ["adam_decay", "dropout", "batchnorm_noise"]
 SVG_NS = "{http://www.w3.org/2000/svg}"
-THEME_CLASSES = {"lp-figure", "lp-muted", "lp-accent", "lp-axis", "lp-grid", "lp-tick", "lp-label", "lp-handle"} \
+THEME_CLASSES = {"lp-figure", "lp-muted", "lp-accent", "lp-axis", "lp-grid", "lp-tick", "lp-label", "lp-handle", "lp-dots"} \
     | {f"lp-s{i}" for i in range(1, 5)} | {f"lp-fill-{i}" for i in range(1, 5)}
 # Captions like the ones the posts use: they are part of every pre-computed frame.
 CAPTIONS = {

@@ -1,0 +1,55 @@
+"""Style attributes moved into a stylesheet, so pages work under a strict
+Content-Security-Policy (``default-src 'self'``), which blocks inline styles.
+
+KaTeX positions every glyph with ``style="height:…;vertical-align:…"``. Each
+distinct declaration list becomes one class in a site-wide stylesheet; the
+declarations are marked ``!important`` so they still win as inline styles do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+
+_TAG_WITH_STYLE = re.compile(r'<[a-zA-Z][^<>]*?\sstyle="[^"]*"[^<>]*>')
+_STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
+_CLASS_ATTR = re.compile(r'\sclass="([^"]*)"')
+
+
+class InlineStyles:
+    def __init__(self):
+        self.rules: dict[str, str] = {}  # class name -> declarations
+
+    def _class_for(self, style: str) -> str | None:
+        declarations = [d.strip() for d in html.unescape(style).split(";") if d.strip()]
+        if not declarations or any(c in style for c in "{}<\\") or any(":" not in d for d in declarations):
+            return None  # empty or unusual: leave it inline
+        body = ";".join(d if d.endswith("!important") else d + "!important" for d in declarations)
+        name = "s-" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:8]
+        self.rules[name] = body
+        return name
+
+    def extract(self, page: str) -> tuple[str, bool]:
+        """The page with its style attributes replaced by classes, and whether any was replaced."""
+        changed = False
+
+        def rewrite(match: re.Match) -> str:
+            nonlocal changed
+            tag = match.group(0)
+            style = _STYLE_ATTR.search(tag)
+            name = self._class_for(style.group(1))
+            if name is None:
+                return tag
+            changed = True
+            tag = tag[:style.start()] + tag[style.end():]
+            existing = _CLASS_ATTR.search(tag)
+            if existing:
+                return tag[:existing.end(1)] + " " + name + tag[existing.end(1):]
+            end = len(tag) - (2 if tag.endswith("/>") else 1)
+            return tag[:end] + f' class="{name}"' + tag[end:]
+
+        return _TAG_WITH_STYLE.sub(rewrite, page), changed
+
+    def stylesheet(self) -> str:
+        return "".join(f".{name}{{{body}}}\n" for name, body in sorted(self.rules.items()))
