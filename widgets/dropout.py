@@ -75,7 +75,7 @@ def dropout(keep, scaling, seed):
     bottom, height = TEST_ROW, TRAIN_ROW + 2 * UNIT_HEIGHT - TEST_ROW
     fig.line(TOTAL_X[0] - 0.6, bottom, TOTAL_X[1] + 0.6, bottom, "lp-axis")
     fig.line(TOTAL_X[0] - 0.6, bottom + height, TOTAL_X[1] + 0.6, bottom + height, "lp-grid")
-    for x, value, cls, name in ((TOTAL_X[0], train, "lp-s1", "E[train]"), (TOTAL_X[1], test, "lp-s2", "test")):
+    for x, value, cls, name in ((TOTAL_X[0], train, "lp-s1", "train"), (TOTAL_X[1], test, "lp-s2", "test")):
         fig.bar(x, bottom + height * value / TOTAL_MAX, 1.2, base=bottom, cls=cls)
         fig.text(x, bottom + height * value / TOTAL_MAX, f"{value:g}", "lp-tick", "middle", dy=-4)
         fig.text(x, bottom, name, "lp-label", "middle", dy=14)
