@@ -58,6 +58,17 @@ def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets
                        widgets=urls.get("widgets.css"))
 
 
+STATIC_DIR = "static"
+
+
+def write_site_static(site_dir: Path, tree: OutputTree) -> None:
+    """The site's own files (images, downloads) from ``static/``, at the same paths under the site root."""
+    static = site_dir / STATIC_DIR
+    if static.is_dir():
+        for source in sorted(p for p in static.rglob("*") if p.is_file() and not p.name.startswith(".")):
+            tree.write(source.relative_to(static).as_posix(), source.read_bytes())
+
+
 def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
                drafts: bool = False, use_cache: bool = True) -> BuildResult:
     started = time.perf_counter()
@@ -88,6 +99,7 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     with staged_output(out_dir) as tree:
         assets = write_theme_assets(config, katex_dir, tree)
         runtime = write_widget_assets(site, config, tree)
+        write_site_static(site_dir, tree)
         pages = render_pages(site, assets, env, runtime)
         styles = InlineStyles()
         rewritten = {path: styles.extract(html) for path, html in sorted(pages.items())}

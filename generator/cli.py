@@ -13,7 +13,7 @@ import jinja2
 from rich.console import Console
 
 from . import __version__
-from .commands import build
+from .commands import build, check, new
 from .errors import ConfigError, ContentErrors
 
 
@@ -23,6 +23,8 @@ def make_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     build.add_parser(subparsers)
+    check.add_parser(subparsers)
+    new.add_parser(subparsers)
     return parser
 
 

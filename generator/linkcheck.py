@@ -14,6 +14,7 @@ class BrokenLink:
     page: str
     target: str
     reason: str
+    attribute: str = "href"
 
     def __str__(self) -> str:
         return f"{self.page}: broken link {self.target}: {self.reason}"
@@ -23,7 +24,7 @@ class _PageScan(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
-        self.links: list[str] = []
+        self.links: list[tuple[str, str]] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -33,7 +34,7 @@ class _PageScan(HTMLParser):
             self.ids.add(attrs["name"])
         for name in ("href", "src"):
             if attrs.get(name) is not None and not (tag == "link" and attrs.get("rel") == "canonical"):
-                self.links.append(attrs[name])
+                self.links.append((attrs[name], name))
 
 
 def _scan(path: Path) -> _PageScan:
@@ -61,19 +62,19 @@ def check_links(out_dir: Path, site_url: str) -> list[BrokenLink]:
     for page, scan in scans.items():
         relative_page = page.relative_to(out_dir).as_posix()
         page_url = site_url + (relative_page[: -len("index.html")] if relative_page.endswith("index.html") else relative_page)
-        for link in scan.links:
+        for link, attribute in scan.links:
             resolved = urlsplit(urljoin(page_url, link))
             if resolved.scheme not in ("http", "https") or resolved.netloc != site.netloc:
                 continue
             target = file_for(resolved.path)
             if target is None:
-                broken.append(BrokenLink(relative_page, link, f"outside the site's base path {site.path}"))
+                broken.append(BrokenLink(relative_page, link, f"outside the site's base path {site.path}", attribute))
                 continue
             if not target.is_file():
-                broken.append(BrokenLink(relative_page, link, "no such file in the build"))
+                broken.append(BrokenLink(relative_page, link, "no such file in the build", attribute))
                 continue
             if resolved.fragment and target.suffix == ".html":
                 ids = scans[target].ids if target in scans else _scan(target).ids
                 if unquote(resolved.fragment) not in ids:
-                    broken.append(BrokenLink(relative_page, link, f"no element with id '{resolved.fragment}'"))
+                    broken.append(BrokenLink(relative_page, link, f"no element with id '{resolved.fragment}'", attribute))
     return sorted(broken)

@@ -1,0 +1,99 @@
+"""``labpress new "Title"``: start a post with its identity filled in."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+
+from ..config import load_config
+from ..errors import ConfigError
+from ..markdown.sections import slugify
+from ..site.content import CONTENT_DIR, discover_posts
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
+
+TEMPLATE = """\
+---
+{front_matter}---
+
+::: hypothesis
+State the claim you expect to test, in one or two sentences.
+:::
+
+## Method
+
+What you did, with enough detail to do it again.
+
+::: conclusion
+What the evidence says about the hypothesis. Set `verdict` in the front matter once you know.
+:::
+
+## What next
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser("new", help="start a new post", description="Start a new experiment post (status: draft).")
+    parser.add_argument("title", help="the post's title")
+    parser.add_argument("--series", metavar="KEY", help="a series key from labpress.toml; the post becomes its next step")
+    parser.add_argument("--site", type=Path, default=Path("."), metavar="SITE_DIR", help="the site folder (default: .)")
+    parser.add_argument("--date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="the post's date (default: today)")
+    parser.set_defaults(run=run)
+
+
+def existing_front_matter(site_dir: Path) -> list[dict]:
+    """Front matter of the posts already there; unreadable ones are skipped (the build reports them)."""
+    found = []
+    for path in discover_posts(site_dir):
+        match = _FRONT_MATTER.match(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
+        try:
+            data = yaml.safe_load(match.group(1) or "") if match else None
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):
+            found.append(data)
+    return found
+
+
+def _whole(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Path:
+    config = load_config(site_dir)
+    if not title.strip():
+        raise ConfigError("error: the title must not be empty")
+    if series is not None and series not in config.series:
+        known = ", ".join(config.series) or "none are defined in labpress.toml"
+        raise ConfigError(f"error: unknown series '{series}'; known series: {known}")
+    posts = existing_front_matter(site_dir)
+    exps = [n for n in (_whole(p.get("exp")) for p in posts) if n is not None]
+    fields: dict = {"title": title.strip(), "date": day, "exp": max(exps, default=0) + 1}
+    if series:
+        steps = [n for n in (_whole(p.get("step")) for p in posts if p.get("series") == series) if n is not None]
+        fields.update(series=series, step=max(steps, default=0) + 1)
+    fields.update(status="draft", verdict="inconclusive", summary="", tags=[])
+    path = site_dir / CONTENT_DIR / f"{slugify(title)}.md"
+    if path.exists():
+        raise FileExistsError(path)
+    text = TEMPLATE.format(front_matter=yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=1000))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
+        handle.write(text)
+    return path
+
+
+def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    day = args.date or dt.date.today()
+    try:
+        path = new_post(args.site, args.title, args.series, day)
+    except FileExistsError as exc:
+        stderr.print(f"error: {exc.args[0]} already exists: choose another title or edit that file", markup=False)
+        return 1
+    stdout.print(f"Wrote {path} (status: draft; build with --drafts to see it)", markup=False)
+    return 0

@@ -1,0 +1,63 @@
+"""`labpress new` and `labpress check`."""
+
+import datetime as dt
+
+from conftest import run_labpress
+
+
+def test_new_fills_in_identity_and_refuses_to_overwrite(site):
+    site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\nexp: 7\nseries: basics\nstep: 2\n---\n")
+    made = run_labpress("new", "Why Adam? A first look", "--series", "basics", "--site", str(site.root), "--date", "2026-03-04")
+    assert made.returncode == 0, made.stderr
+    path = site.root / "content" / "why-adam-a-first-look.md"
+    text = path.read_text()
+    assert text.startswith("---\ntitle: Why Adam? A first look\ndate: 2026-03-04\nexp: 8\nseries: basics\nstep: 3\nstatus: draft\n")
+    assert "::: hypothesis" in text and "## Method" in text and "::: conclusion" in text
+    assert site.build("--drafts").returncode == 0  # the new post builds as it is
+    assert (site.out / "why-adam-a-first-look" / "index.html").is_file()
+    again = run_labpress("new", "Why Adam? A first look", "--site", str(site.root))
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert path.read_text() == text
+
+
+def test_new_defaults_and_unknown_series(site):
+    made = run_labpress("new", "First", "--site", str(site.root))
+    assert made.returncode == 0, made.stderr
+    text = (site.root / "content" / "first.md").read_text()
+    assert f"date: {dt.date.today().isoformat()}\nexp: 1\nstatus: draft" in text
+    bad = run_labpress("new", "Second", "--series", "basic", "--site", str(site.root))
+    assert bad.returncode == 2 and "unknown series 'basic'" in bad.stderr
+
+
+def test_check_reports_everything_at_once(site):
+    (site.root / "widgets").mkdir()
+    (site.root / "widgets" / "heavy.py").write_text("import numpy\n")
+    (site.root / "static" / "img").mkdir(parents=True)
+    (site.root / "static" / "img" / "ok.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n\n## Method\n\nSee [b](/b/#results) and [gone](/nowhere/).\n\n"
+                      "![fine](/img/ok.svg) ![missing](/img/missing.png)\n")
+    site.post("b.md", "---\ntitle: B\ndate: 2026-01-02\n---\n\n## Method\n\nText.\n")
+    before = sorted(p.name for p in site.root.iterdir())
+    result = run_labpress("check", str(site.root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[:-1] == [
+        "content/a.md:8:9: error: broken link /b/#results: no element with id 'results'",
+        "content/a.md:8:33: error: broken link /nowhere/: no such file in the build",
+        "content/a.md:10:33: error: broken image /img/missing.png: no such file in the build",
+        "widgets/heavy.py:1:1: error: kernel imports 'numpy', which the self-hosted Pyodide cannot load: write the kernel in"
+        " pure Python (standard library and labpress.kernel), or set `packages = \"cdn\"` under [pyodide] in labpress.toml"
+        " to load Pyodide's packages from its CDN when a reader opens the page",
+    ]
+    assert sorted(p.name for p in site.root.iterdir() if p.name != ".labpress-cache") == [n for n in before if n != ".labpress-cache"]
+    assert not (site.root / "build").exists()
+
+
+def test_check_passes_a_clean_site_and_reports_content_errors(site):
+    site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n\nFine $x$.\n")
+    ok = run_labpress("check", str(site.root))
+    assert ok.returncode == 0 and "No problems found (5 pages checked)" in ok.stdout
+    site.post("b.md", "---\ntitle: B\ndate: 2026-01-01\nmoood: x\n---\n\n$\\oops$\n")
+    bad = run_labpress("check", str(site.root))
+    assert bad.returncode == 1
+    assert "content/b.md:4:1: error: unknown front matter field 'moood' (did you mean 'mood'?)" in bad.stderr
+    assert "content/b.md:7:2: error: KaTeX: Undefined control sequence: \\oops" in bad.stderr
