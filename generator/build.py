@@ -70,7 +70,8 @@ def write_site_static(site_dir: Path, tree: OutputTree) -> None:
 
 
 def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
-               drafts: bool = False, use_cache: bool = True) -> BuildResult:
+               drafts: bool = False, use_cache: bool = True, progress=None) -> BuildResult:
+    """Build the site; ``progress(done, total, path)`` is called as each post is rendered."""
     started = time.perf_counter()
     site_dir = site_dir.resolve()
     config = load_config(site_dir, base_url)
@@ -82,9 +83,12 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
                             WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
     errors: list[ContentError] = []
     posts = []
-    for source in discover_posts(site_dir):
+    sources = discover_posts(site_dir)
+    for done, source in enumerate(sources, 1):
         post_errors: list[ContentError] = []
         post = load_post(source, config, katex, post_errors, library)
+        if progress:
+            progress(done, len(sources), post.shown_path)
         # A draft being written does not block the published posts.
         if drafts or not post.meta.is_draft:
             errors.extend(post_errors)

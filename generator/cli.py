@@ -7,6 +7,7 @@ message), 2 on usage or configuration errors. No traceback reaches an author.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 import jinja2
@@ -22,6 +23,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"labpress {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
+    # Every verb takes --quiet and --verbose, after its name like its other options.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    common.add_argument("-v", "--verbose", action="store_true",
+                        help="say more as it goes; show a traceback if LabPress itself fails")
+    subparsers.add_parser = functools.partial(subparsers.add_parser, parents=[common])
     build.add_parser(subparsers)
     check.add_parser(subparsers)
     new.add_parser(subparsers)
@@ -50,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug in LabPress, not the author's mistake
+        if args.verbose:
+            stderr.print_exception()
+        stderr.print(f"labpress: internal error: {type(exc).__name__}: {exc}. This is a bug in LabPress, not in"
+                     " your site; run again with --verbose for the traceback and report it.", markup=False)
+        return 3
 
 
 if __name__ == "__main__":

@@ -61,3 +61,31 @@ def test_check_passes_a_clean_site_and_reports_content_errors(site):
     assert bad.returncode == 1
     assert "content/b.md:4:1: error: unknown front matter field 'moood' (did you mean 'mood'?)" in bad.stderr
     assert "content/b.md:7:2: error: KaTeX: Undefined control sequence: \\oops" in bad.stderr
+
+
+def test_quiet_verbose_and_plain_progress(site):
+    site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n")
+    quiet = run_labpress("build", str(site.root), "--quiet")
+    assert quiet.returncode == 0 and quiet.stdout == "" and quiet.stderr == ""
+    verbose = run_labpress("build", str(site.root), "--verbose")
+    assert verbose.stdout.splitlines()[0] == "[1/1] content/a.md"  # plain lines when not on a terminal
+    assert verbose.stdout.splitlines()[-1].startswith("Built 5 pages")
+
+
+def test_internal_errors_are_reported_without_traceback_unless_verbose(site, monkeypatch):
+    from labpress.cli import main
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("labpress.commands.build.build_site", broken)
+    import contextlib
+    import io
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["build", str(site.root)]) == 3
+    assert "internal error: RuntimeError: simulated bug" in err.getvalue() and "Traceback" not in err.getvalue()
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["build", str(site.root), "--verbose"]) == 3
+    assert "Traceback" in err.getvalue()

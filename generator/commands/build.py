@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..build import build_site
 
@@ -23,8 +24,28 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    result = build_site(args.site_dir, out_dir=args.out, base_url=args.base_url,
-                        drafts=args.drafts, use_cache=not args.no_cache)
+    options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache)
+    if args.quiet:
+        result = build_site(args.site_dir, **options)
+    elif stdout.is_terminal:
+        # A live bar on a terminal; it disappears when the build ends.
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=stdout, transient=True) as bar:
+            task = bar.add_task("Rendering posts", total=None)
+
+            def progress(done: int, total: int, path: str) -> None:
+                bar.update(task, completed=done, total=total, description=f"Rendering {path}" if args.verbose else "Rendering posts")
+
+            result = build_site(args.site_dir, progress=progress, **options)
+    else:
+        # Plain lines for CI logs: one per post with --verbose, none otherwise.
+        def progress(done: int, total: int, path: str) -> None:
+            if args.verbose:
+                stdout.print(f"[{done}/{total}] {path}", markup=False)
+
+        result = build_site(args.site_dir, progress=progress, **options)
+    if args.quiet:
+        return 0
     try:
         shown = result.out_dir.relative_to(Path.cwd())
     except ValueError:
