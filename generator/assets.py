@@ -24,7 +24,8 @@ def find_node_package(name: str, site_dir: Path) -> Path:
         candidates.append(Path(os.environ["LABPRESS_NODE_MODULES"]))
     site = site_dir.resolve()
     candidates += [d / "node_modules" for d in (site, *site.parents)]
-    candidates.append(_PACKAGE_ROOT.parent / "node_modules")
+    candidates.append(_PACKAGE_ROOT.parent / "node_modules")  # a checkout of LabPress
+    candidates.append(_PACKAGE_ROOT / "_vendor")  # an installed wheel
     for base in candidates:
         package = base / name
         if (package / "package.json").is_file():
@@ -33,6 +34,14 @@ def find_node_package(name: str, site_dir: Path) -> Path:
         f"error: the npm package '{name}' is not installed: run `npm ci` in the LabPress checkout"
         " (or `make site`), or point LABPRESS_NODE_MODULES at a node_modules folder that has it"
     )
+
+
+def find_theme(name: str, site_dir: Path) -> Path:
+    """A theme folder: the site's own ``themes/NAME``, else the one LabPress ships."""
+    for base in (site_dir / "themes", _PACKAGE_ROOT.parent / "themes", _PACKAGE_ROOT / "_themes"):
+        if (base / name / "templates").is_dir():
+            return base / name
+    return site_dir / "themes" / name
 
 
 def package_version(package_dir: Path) -> str:

@@ -65,7 +65,9 @@ class SiteConfig:
 
     @property
     def theme_dir(self) -> Path:
-        return self.root / "themes" / self.theme
+        from .assets import find_theme
+
+        return find_theme(self.theme, self.root)
 
     def url(self, path: str = "") -> str:
         """Root-relative link to a page or asset, under the base path."""

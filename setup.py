@@ -1,0 +1,37 @@
+"""Wheel assembly: besides the Python package, a wheel carries what a site needs at
+build time without node: the default theme and the pinned KaTeX and Pyodide files,
+copied from ``themes/`` and ``node_modules`` (installed by ``npm ci``) into the wheel.
+None of them is in git."""
+
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+VENDORED = {
+    "katex": ["package.json", "dist/katex.min.js", "dist/katex.min.css", "dist/fonts/*.woff2"],
+    "pyodide": ["package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
+}
+
+
+class BuildPyWithAssets(build_py):
+    def run(self):
+        super().run()
+        if self.editable_mode:
+            return  # an editable install reads themes/ and node_modules/ from the checkout
+        package = Path(self.build_lib) / "labpress"
+        shutil.copytree(ROOT / "themes", package / "_themes", dirs_exist_ok=True)
+        for name, patterns in VENDORED.items():
+            source = ROOT / "node_modules" / name
+            if not (source / "package.json").is_file():
+                raise SystemExit(f"node_modules/{name} is missing: run `npm ci` before building a wheel")
+            for pattern in patterns:
+                for path in sorted(source.glob(pattern)):
+                    target = package / "_vendor" / name / path.relative_to(source)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(path, target)
+
+
+setup(cmdclass={"build_py": BuildPyWithAssets})
