@@ -10,17 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .assets import copy_katex_assets, find_node_package, fingerprint
-from .config import load_config
-from .errors import ConfigError, ContentError, ContentErrors
+from .config import CONFIG_NAME, load_config
+from .errors import ConfigError, ContentError, ContentErrors, display_path
 from .katex import KatexRenderer
-from .widgets import WidgetLibrary, WidgetLimits
-from .widget_assets import write_widget_assets
 from .markdown.highlight import pygments_css
-from .site.content import assemble_site, discover_posts, load_post
+from .markdown.sections import slugify
+from .site.cache import BuildCache, code_digest, digest, tree_digest
+from .site.content import Post, assemble_site, discover_posts, load_post
 from .site.feeds import atom_feed, sitemap
 from .site.inline_styles import InlineStyles
 from .site.output import OutputTree, staged_output
 from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
+from .widget_assets import write_widget_assets
+from .widgets import WidgetLibrary, WidgetLimits
 
 CACHE_DIR = ".labpress-cache"
 
@@ -33,6 +35,8 @@ class BuildResult:
     seconds: float
     formulas_typeset: int
     formulas_cached: int
+    rendered_posts: list = None  # posts rendered afresh (the rest came from the cache)
+    rendered_pages: list = None  # pages rendered afresh
 
 
 def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets:
@@ -81,12 +85,23 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
 
     library = WidgetLibrary(site_dir, config.pyodide_packages,
                             WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
+    cache = BuildCache(site_dir / CACHE_DIR if use_cache else None)
+    config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url)
     errors: list[ContentError] = []
     posts = []
     sources = discover_posts(site_dir)
     for done, source in enumerate(sources, 1):
         post_errors: list[ContentError] = []
-        post = load_post(source, config, katex, post_errors, library)
+        shown = display_path(source, site_dir)
+        key = cache.post_key(source.read_bytes(), shown, config_digest)
+        body = cache.load_body(key)
+        if body is not None:
+            post = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
+        else:
+            post = load_post(source, config, katex, post_errors, library, site_dir / CACHE_DIR if use_cache else None)
+            cache.rendered_posts.append(shown)
+            if not post_errors:
+                cache.store_body(key, post.body)
         if progress:
             progress(done, len(sources), post.shown_path)
         # A draft being written does not block the published posts.
@@ -104,7 +119,8 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         assets = write_theme_assets(config, katex_dir, tree)
         runtime = write_widget_assets(site, config, tree)
         write_site_static(site_dir, tree)
-        pages = render_pages(site, assets, env, runtime)
+        pages = render_pages(site, assets, env, runtime, cache,
+                             digest(code_digest(), tree_digest(config.theme_dir), config_digest, drafts))
         styles = InlineStyles()
         rewritten = {path: styles.extract(html) for path, html in sorted(pages.items())}
         if styles.rules:
@@ -118,7 +134,10 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         tree.write("sitemap.xml", sitemap(site, page_dates(site)))
         tree.write(".nojekyll", "")
         files = len(tree.written)
+    cache.prune()
     return BuildResult(
+        rendered_posts=cache.rendered_posts if use_cache else [p.shown_path for p in posts],
+        rendered_pages=cache.rendered_pages if use_cache else sorted(pages),
         out_dir=out_dir,
         pages=len(pages),
         files=files,

@@ -55,11 +55,11 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     python: dict[str, bytes] = {"labpress/__init__.py": _BROWSER_PACKAGE_INIT.encode()}
     for source in sorted(KERNEL_DIR.glob("*.py")):
         python[f"labpress/kernel/{source.name}"] = source.read_bytes()
-    loaded_widgets = {i.loaded.name: i.loaded for i in instances}
-    used = sorted(loaded_widgets)
-    for loaded in (loaded_widgets[name] for name in used):
-        for module in [loaded.name, *loaded.helpers]:
-            python[f"widgets/{module}.py"] = (loaded.path.parent / f"{module}.py").read_bytes()
+    uses = {use.name: use for use in instances}
+    used = sorted(uses)
+    for name in used:
+        for source in uses[name].source_files():
+            python[f"widgets/{source.name}"] = source.read_bytes()
     python_dir = f"assets/python-{_digest(python)}/"
     for name, data in python.items():
         tree.write(python_dir + name, data)

@@ -192,6 +192,25 @@ class WidgetInstance:
     extras: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WidgetUse:
+    """What a page keeps of a widget it embeds: plain data, so a rendered post can be cached."""
+
+    name: str
+    path: Path
+    helpers: tuple[str, ...]
+    frames_path: str | None
+    frames_json: bytes | None
+
+    @classmethod
+    def of(cls, instance: "WidgetInstance") -> "WidgetUse":
+        loaded = instance.loaded
+        return cls(loaded.name, loaded.path, tuple(loaded.helpers), instance.frames_path, instance.frames_json)
+
+    def source_files(self) -> list[Path]:
+        return [self.path.parent / f"{module}.py" for module in (self.name, *self.helpers)]
+
+
 def frame_key(w: Widget, state: dict) -> str:
     return "-".join(str(control.index_of(state[name])) for name, control in w.controls.items())
 

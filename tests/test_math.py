@@ -75,6 +75,7 @@ def test_cache_survives_builds_and_skips_typesetting(site):
     site.post("m.md", HEAD + "$a$ $b$ $a$\n")
     first = site.build()
     assert "2 formulas typeset, 1 from cache" in first.stdout
+    site.post("m.md", HEAD + "Edited prose. $a$ $b$ $a$\n")  # the post renders again; its formulas do not
     second = site.build()
     assert "0 formulas typeset, 3 from cache" in second.stdout
     assert (site.root / ".labpress-cache" / "katex.json").is_file()

@@ -46,7 +46,8 @@ def test_pages_written(site):
     three_posts(site)
     result = site.build()
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"Built 10 pages \(\d+ files\) into .* in \d+\.\d\d s · \d+ formulas typeset, \d+ from cache\n", result.stdout)
+    assert re.fullmatch(r"Built 10 pages \(\d+ files\) into .* in \d+\.\d\d s · rendered 3 posts and 10 pages, reused the rest"
+                        r" · \d+ formulas typeset, \d+ from cache\n", result.stdout)
     for page in ("index.html", "first/index.html", "second/index.html", "third/index.html", "series/index.html",
                  "series/basics/index.html", "tags/index.html", "tags/alpha/index.html", "tags/beta-test/index.html",
                  "404.html", "atom.xml", "sitemap.xml", ".nojekyll"):

@@ -19,7 +19,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--base-url", metavar="URL",
                         help="URL or path the site is served under, such as https://user.github.io/notebook/")
     parser.add_argument("--drafts", action="store_true", help="include posts whose status is draft")
-    parser.add_argument("--no-cache", action="store_true", help="typeset every formula afresh")
+    parser.add_argument("--no-cache", action="store_true", help="render every post, formula and figure afresh")
     parser.set_defaults(run=run)
 
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         shown = result.out_dir
     stdout.print(
         f"Built {result.pages} pages ({result.files} files) into {shown}/ in {result.seconds:.2f} s"
+        f" · rendered {len(result.rendered_posts)} posts and {len(result.rendered_pages)} pages, reused the rest"
         f" · {result.formulas_typeset} formulas typeset, {result.formulas_cached} from cache",
         highlight=False,
     )

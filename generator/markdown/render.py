@@ -14,6 +14,7 @@ from ..config import SiteConfig
 from ..errors import ErrorSink
 from ..frontmatter import PostMeta, parse_front_matter
 from .blocks import blocks_plugin
+from .figures import figures_plugin
 from .highlight import highlight_code
 from .links import links_plugin
 from .math import math_plugin
@@ -34,7 +35,7 @@ class RenderedBody:
     sections: list[dict] = field(default_factory=list)
     reading_minutes: int = 1
     math_count: int = 0
-    widgets: list = field(default_factory=list)  # WidgetInstance, in page order
+    widgets: list = field(default_factory=list)  # WidgetUse, in page order
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +47,7 @@ def markdown_parser() -> MarkdownIt:
     blocks_plugin(md)
     math_plugin(md)
     widgets_plugin(md)
+    figures_plugin(md)
     tables_plugin(md)
     sections_plugin(md)
     links_plugin(md)
@@ -63,7 +65,8 @@ def reading_minutes(tokens) -> int:
     return max(1, math.ceil(words / WORDS_PER_MINUTE))
 
 
-def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None) -> RenderedBody:
+def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None,
+                cache_dir=None) -> RenderedBody:
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
     match = _FRONT_MATTER.match(text)
     if not match:
@@ -71,7 +74,8 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_li
         return RenderedBody(PostMeta())
     meta = parse_front_matter(match.group(1) or "", 2, sink, config)
     env = {"sink": sink, "katex": katex, "meta": meta, "source": SourceMap(text),
-           "base_path": config.base_path, "url": config.url, "widget_library": widget_library}
+           "base_path": config.base_path, "url": config.url, "widget_library": widget_library,
+           "cache_dir": cache_dir}  # None: no cache (figures are redrawn)
     md = markdown_parser()
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)

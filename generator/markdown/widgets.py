@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 from markdown_it import MarkdownIt
 
-from ..widgets import ControlError, KernelError, WidgetLoadError, instance_html, run_widget
+from ..widgets import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
 
 
 def widgets_plugin(md: MarkdownIt) -> None:
@@ -83,4 +83,4 @@ def _run_widgets(state) -> None:
             sink.add(line, col, f"widget '{name}': kernel error: {exc.message}{where}")
             continue
         meta["html"] = instance_html(instance, env["url"])
-        env.setdefault("widgets", []).append(instance)
+        env.setdefault("widgets", []).append(WidgetUse.of(instance))

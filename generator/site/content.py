@@ -82,7 +82,8 @@ def discover_posts(site_dir: Path) -> list[Path]:
     return sorted(p for p in content.rglob("*.md") if not any(part.startswith((".", "_")) for part in p.relative_to(content).parts))
 
 
-def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None) -> Post:
+def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None,
+              cache_dir: Path | None = None) -> Post:
     shown = display_path(source, config.root)
     sink = ErrorSink(shown)
     try:
@@ -90,7 +91,7 @@ def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError
     except UnicodeDecodeError as exc:
         sink.add(1, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         text = ""
-    body = render_body(text, sink, config, katex, widget_library)
+    body = render_body(text, sink, config, katex, widget_library, cache_dir)
     errors.extend(sink.errors)
     return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
 

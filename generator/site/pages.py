@@ -11,6 +11,7 @@ from markupsafe import Markup
 from ..config import SiteConfig
 from ..frontmatter import DEFAULT_VERDICT_LABELS, tag_slug
 from ..markdown.blocks import VERDICT_MARKS, VERDICT_PHRASES
+from .cache import digest
 from .content import Post, Site
 
 MOOD_MARKS = {"learning": "⚠", "confident": "✓", "stuck": "✕", "curious": "?", "exploring": "→"}
@@ -52,16 +53,31 @@ def template_environment(config: SiteConfig) -> jinja2.Environment:
     return env
 
 
-def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runtime=None) -> dict[str, str]:
-    """Every HTML page, keyed by its output path relative to the site root."""
+def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runtime=None, cache=None,
+                 inputs_digest: str = "") -> dict[str, str]:
+    """Every HTML page, keyed by its output path relative to the site root.
+
+    With a cache, a page whose inputs are unchanged is taken from the last build:
+    ``inputs_digest`` covers what every page may show (theme, configuration, all
+    front matter); a post page adds its own body.
+    """
     common = {"assets": assets, "all_series": site.series, "all_tags": site.tags}
     pages: dict[str, str] = {}
+    shared = digest(inputs_digest, assets,
+                    [(p.slug, p.meta, p.body.reading_minutes, p.body.math_count > 0, bool(p.body.widgets))
+                     for p in site.posts])
 
     def render(name: str, path: str, **context) -> None:
         context.setdefault("has_math", False)
         context.setdefault("widget_runtime", None)
         out = path + "index.html" if path == "" or path.endswith("/") else path
-        pages[out] = env.get_template(name).render(page_path=path, **common, **context)
+        draw = lambda: env.get_template(name).render(page_path=path, **common, **context)
+        if cache is None:
+            pages[out] = draw()
+        else:
+            # Only pages with widgets load the runtime, so only they depend on it.
+            body = context["post"].body.html if "post" in context else ""
+            pages[out] = cache.page(digest(shared, name, out, body, context["widget_runtime"]), out, draw)
 
     for post in site.posts:
         prev, nxt = site.neighbours(post)

@@ -1,0 +1,108 @@
+"""Incremental builds: an edit re-renders only what depends on it, and the output equals a clean build."""
+
+import hashlib
+import textwrap
+from pathlib import Path
+
+from labpress.build import build_site
+
+WIDGET = '''
+from labpress.kernel import Figure, Slider, View, widget
+
+@widget(k=Slider(0, 1, value=0.5, step=0.5, label="k"))
+def dial(k):
+    fig = Figure(x=(0, 1), y=(0, 1), title="Dial")
+    fig.circle(k, k)
+    return View(fig, {"k": k * SCALE})
+
+SCALE = 1
+'''
+
+
+def files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def make(site):
+    (site.root / "widgets").mkdir()
+    (site.root / "widgets" / "dial.py").write_text(textwrap.dedent(WIDGET))
+    for n, name in enumerate(("one", "two", "three"), 1):
+        extra = "\n::: widget dial\n:::\n" if name == "two" else ""
+        site.post(f"{name}.md", f"---\ntitle: Post {name}\ndate: 2026-01-0{n}\nseries: basics\nstep: {n}\ntags: [t]\n---\n\n"
+                                f"## Method\n\nBody of {name} with $x_{n}$.\n{extra}")
+
+
+def same_as_clean_build(site, tmp_path) -> None:
+    clean = build_site(site.root, out_dir=tmp_path / "clean", use_cache=False)
+    assert files(site.out) == files(clean.out_dir)
+
+
+def test_no_change_rebuild_renders_nothing(site, tmp_path):
+    make(site)
+    first = build_site(site.root)
+    assert len(first.rendered_posts) == 3 and len(first.rendered_pages) == first.pages
+    again = build_site(site.root)
+    assert again.rendered_posts == [] and again.rendered_pages == []
+    same_as_clean_build(site, tmp_path)
+
+
+def test_body_edit_renders_that_post_only(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    path = site.root / "content" / "one.md"
+    path.write_text(path.read_text().replace("Body of one", "New words for one"))
+    result = build_site(site.root)
+    assert result.rendered_posts == ["content/one.md"]
+    assert result.rendered_pages == ["one/index.html"]
+    assert "New words for one" in (site.out / "one" / "index.html").read_text()
+    assert "New words for one" in (site.out / "atom.xml").read_text()  # the feed carries bodies
+    same_as_clean_build(site, tmp_path)
+
+
+def test_title_edit_renders_the_pages_that_list_it(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    path = site.root / "content" / "two.md"
+    path.write_text(path.read_text().replace("title: Post two", "title: Post number two"))
+    result = build_site(site.root)
+    assert result.rendered_posts == ["content/two.md"]
+    for page in ("index.html", "series/basics/index.html", "tags/t/index.html", "one/index.html", "two/index.html"):
+        assert page in result.rendered_pages  # lists and neighbours show the title
+    assert "Post number two" in (site.out / "one" / "index.html").read_text()
+    same_as_clean_build(site, tmp_path)
+
+
+def test_widget_edit_renders_the_posts_that_use_it(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    (site.root / "widgets" / "dial.py").write_text(textwrap.dedent(WIDGET).replace("SCALE = 1", "SCALE = 2"))
+    result = build_site(site.root)
+    assert result.rendered_posts == ["content/two.md"]
+    assert result.rendered_pages == ["two/index.html"]
+    same_as_clean_build(site, tmp_path)
+
+
+def test_theme_or_config_edit_renders_everything(site, tmp_path):
+    make(site)
+    first = build_site(site.root)
+    template = site.root / "themes" / "default" / "templates" / "base.html"
+    template.write_text(template.read_text().replace("Built with LabPress", "Made with LabPress"))
+    result = build_site(site.root)
+    assert result.rendered_posts == [] and len(result.rendered_pages) == first.pages
+    config = site.root / "labpress.toml"
+    config.write_text(config.read_text().replace('title = "Test Notebook"', 'title = "Renamed"'))
+    result = build_site(site.root)
+    assert len(result.rendered_posts) == 3 and len(result.rendered_pages) == first.pages
+    same_as_clean_build(site, tmp_path)
+
+
+def test_damaged_cache_is_only_slower(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    for entry in (site.root / ".labpress-cache").rglob("*"):
+        if entry.is_file() and entry.parent.parent.name in ("posts", "pages"):
+            entry.write_bytes(b"not a pickle")
+    result = build_site(site.root)
+    assert len(result.rendered_posts) == 3
+    same_as_clean_build(site, tmp_path)
