@@ -14,7 +14,7 @@ import jinja2
 from rich.console import Console
 
 from . import __version__
-from .commands import build, check, new
+from .commands import build, check, new, serve
 from .errors import ConfigError, ContentErrors
 
 
@@ -32,6 +32,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_parser(subparsers)
     check.add_parser(subparsers)
     new.add_parser(subparsers)
+    serve.add_parser(subparsers)
     return parser
 
 

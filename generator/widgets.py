@@ -91,6 +91,11 @@ class WidgetLibrary:
         spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         # Helper modules import by their bare names, as they do in the browser.
+        # A helper imported by an earlier build (dev server) may have changed since: import it afresh.
+        for helper in helpers:
+            cached = sys.modules.get(helper)
+            if cached is not None and Path(getattr(cached, "__file__", "") or "").parent == self.folder:
+                del sys.modules[helper]
         added = str(self.folder) not in sys.path
         if added:
             sys.path.insert(0, str(self.folder))
