@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.labpress-installed
 NODE_STAMP := node_modules/.labpress-installed
 
-.PHONY: site test setup clean
+.PHONY: site test setup clean bench
 
 site: setup
 	$(BIN)/labpress build
 
 test: setup
 	$(BIN)/python -m pytest
+
+# Build-side benchmarks into bench/report.md (QUICK=1: 100 posts, 3 runs).
+bench: setup
+	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
