@@ -295,7 +295,7 @@ def instance_html(instance: WidgetInstance, url) -> str:
                  **({"options": [[o, t] for o, t in control.options]} if control.kind == "choice" else {})}
                 for name, control in w.controls.items()]
     state = {name: list(v) if isinstance(v, tuple) else v for name, v in instance.state.items()}
-    attrs = [f'class="widget"', f'id="{instance.element_id}"', f'data-widget="{escape(w.name)}"',
+    attrs = ['class="widget"', f'id="{instance.element_id}"', f'data-widget="{escape(w.name)}"',
              f'data-state="{_json_attr(state)}"', f'data-controls="{_json_attr(controls)}"',
              f'data-caption="{escape(instance.caption, quote=True)}"']
     if instance.frames_path:

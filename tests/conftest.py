@@ -63,6 +63,13 @@ class SiteMaker:
                 code = exc.code
         return Outcome(code, out.getvalue(), err.getvalue())
 
+    def build_post(self, text: str, *args: str) -> tuple["Outcome", str]:
+        """Write ``content/p.md``, build, and return the outcome with the post's HTML ("" if it failed)."""
+        self.post("p.md", text)
+        result = self.build(*args)
+        html = (self.out / "p" / "index.html").read_text() if result.returncode == 0 else ""
+        return result, html
+
     @property
     def out(self) -> Path:
         return self.root / "build"

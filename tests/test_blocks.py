@@ -8,10 +8,7 @@ HEAD = "---\ntitle: Blocks\ndate: 2026-02-02\nverdict: refuted\nverdict_label: F
 
 
 def build_post(site, body: str, head: str = HEAD):
-    site.post("p.md", head + body)
-    result = site.build()
-    html = (site.out / "p" / "index.html").read_text() if result.returncode == 0 else ""
-    return result, html
+    return site.build_post(head + body)
 
 
 def test_hypothesis_card_is_section_one(site):

@@ -26,10 +26,7 @@ def fence(code: str, info: str = 'caption="Loss curve" alt="Loss falls from 1 to
 
 
 def build_post(site, body: str, *args: str):
-    site.post("p.md", HEAD + body)
-    result = site.build(*args)
-    html = (site.out / "p" / "index.html").read_text() if result.returncode == 0 else ""
-    return result, html
+    return site.build_post(HEAD + body, *args)
 
 
 def figures(html: str) -> list[str]:

@@ -40,10 +40,7 @@ def wsite(site):
 
 
 def build_page(site, body: str):
-    site.post("p.md", HEAD + body)
-    result = site.build()
-    html = (site.out / "p" / "index.html").read_text() if result.returncode == 0 else ""
-    return result, html
+    return site.build_post(HEAD + body)
 
 
 def test_first_frame_controls_and_readouts_in_the_page(wsite):

@@ -417,7 +417,7 @@ def tidy(x: float) -> float:
 # Each action: (description, how to do it, the state it must lead to given the state before;
 # None when the exact value depends on pixels, then the action only has to change the control).
 def slider_actions(fig_id, name, control):
-    lo, hi, step = control.min, control.max, control.step
+    hi, step = control.max, control.step
     return [
         (f"{name}: End key", lambda page: press_on(page, control_locator(page, fig_id, name), "End"),
          lambda s: {**s, name: hi}),

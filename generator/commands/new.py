@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 from pathlib import Path
 
 import yaml
@@ -12,10 +11,10 @@ from rich.console import Console
 
 from ..config import load_config
 from ..errors import ConfigError
+from ..markdown.render import FRONT_MATTER
 from ..markdown.sections import slugify
 from ..site.content import CONTENT_DIR, discover_posts
 
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
 
 TEMPLATE = """\
 ---
@@ -50,7 +49,7 @@ def existing_front_matter(site_dir: Path) -> list[dict]:
     """Front matter of the posts already there; unreadable ones are skipped (the build reports them)."""
     found = []
     for path in discover_posts(site_dir):
-        match = _FRONT_MATTER.match(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
+        match = FRONT_MATTER.match(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
         try:
             data = yaml.safe_load(match.group(1) or "") if match else None
         except yaml.YAMLError:

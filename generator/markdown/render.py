@@ -24,7 +24,7 @@ from .tables import tables_plugin
 from .widgets import widgets_plugin
 
 WORDS_PER_MINUTE = 220
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
+FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
 
 
@@ -68,7 +68,7 @@ def reading_minutes(tokens) -> int:
 def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None,
                 cache_dir=None) -> RenderedBody:
     text = text.replace("\r\n", "\n").lstrip("\ufeff")
-    match = _FRONT_MATTER.match(text)
+    match = FRONT_MATTER.match(text)
     if not match:
         sink.add(1, 1, "a post starts with front matter between '---' lines, with at least 'title' and 'date'")
         return RenderedBody(PostMeta())

@@ -12,7 +12,7 @@ from ..config import SiteConfig
 from ..frontmatter import DEFAULT_VERDICT_LABELS, tag_slug
 from ..markdown.blocks import VERDICT_MARKS, VERDICT_PHRASES
 from .cache import digest
-from .content import Post, Site
+from .content import Site
 
 MOOD_MARKS = {"learning": "⚠", "confident": "✓", "stuck": "✕", "curious": "?", "exploring": "→"}
 
