@@ -119,17 +119,19 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         assets = write_theme_assets(config, katex_dir, tree)
         runtime = write_widget_assets(site, config, tree)
         write_site_static(site_dir, tree)
+        # Each page comes out with its style attributes turned into classes (kept in the cache
+        # that way) and the rules it uses; one site stylesheet holds them all.
         pages = render_pages(site, assets, env, runtime, cache,
-                             digest(code_digest(), tree_digest(config.theme_dir), config_digest, drafts))
-        styles = InlineStyles()
-        rewritten = {path: styles.extract(html) for path, html in sorted(pages.items())}
-        if styles.rules:
-            css = styles.stylesheet().encode("utf-8")
+                             digest(code_digest(), tree_digest(config.theme_dir), config_digest, drafts),
+                             finish=InlineStyles().extract)
+        rules = {name: body for _, used in pages.values() for name, body in used.items()}
+        if rules:
+            css = InlineStyles.stylesheet(rules).encode("utf-8")
             css_path = f"assets/inline.{fingerprint(css)}.css"
             tree.write(css_path, css)
             link = f'<link rel="stylesheet" href="{config.url(css_path)}">\n</head>'
-        for path, (html, styled) in rewritten.items():
-            tree.write(path, html.replace("</head>", link, 1) if styled else html)
+        for path, (html, used) in sorted(pages.items()):
+            tree.write(path, html.replace("</head>", link, 1) if used else html)
         tree.write("atom.xml", atom_feed(site, {p.slug: p.body.html for p in site.posts}))
         tree.write("sitemap.xml", sitemap(site, page_dates(site)))
         tree.write(".nojekyll", "")

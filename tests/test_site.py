@@ -250,8 +250,10 @@ def test_inline_style_extraction_keeps_classes_and_priority():
     from labpress.site.inline_styles import InlineStyles
 
     styles = InlineStyles()
-    page, changed = styles.extract('<span class="a" style="height:1em;"></span><i style="top:-2em"/><b style="">x</b>')
-    assert changed
-    name_a, name_b = sorted(styles.rules, key=lambda n: styles.rules[n])
-    assert styles.rules[name_a] == "height:1em!important" and styles.rules[name_b] == "top:-2em!important"
+    page, used = styles.extract('<span class="a" style="height:1em;"></span><i style="top:-2em"/><b style="">x</b>')
+    name_a, name_b = sorted(used, key=lambda n: used[n])
+    assert used[name_a] == "height:1em!important" and used[name_b] == "top:-2em!important"
     assert page == f'<span class="a {name_a}"></span><i class="{name_b}"/><b style="">x</b>'
+    again, used_again = styles.extract('<span class="a" style="height:1em;"></span><p style="">y</p>')
+    assert again == f'<span class="a {name_a}"></span><p style="">y</p>' and used_again == {name_a: used[name_a]}
+    assert styles.extract("<p>plain</p>") == ("<p>plain</p>", {})

@@ -20,7 +20,12 @@ _CODE_ROOT = Path(__file__).resolve().parent.parent
 def digest(*parts) -> str:
     h = hashlib.sha256()
     for part in parts:
-        data = part if isinstance(part, bytes) else repr(part).encode("utf-8")
+        if isinstance(part, bytes):
+            data = b"b" + part
+        elif isinstance(part, str):  # the common case, and the big one (page bodies): no repr()
+            data = b"s" + part.encode("utf-8")
+        else:
+            data = b"r" + repr(part).encode("utf-8")
         h.update(len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 

@@ -20,6 +20,7 @@ _CLASS_ATTR = re.compile(r'\sclass="([^"]*)"')
 class InlineStyles:
     def __init__(self):
         self.rules: dict[str, str] = {}  # class name -> declarations
+        self._tags: dict[str, str] = {}  # tag as written -> tag rewritten (KaTeX repeats the same few tags)
 
     def _class_for(self, style: str) -> str | None:
         declarations = [d.strip() for d in html.unescape(style).split(";") if d.strip()]
@@ -30,26 +31,35 @@ class InlineStyles:
         self.rules[name] = body
         return name
 
-    def extract(self, page: str) -> tuple[str, bool]:
-        """The page with its style attributes replaced by classes, and whether any was replaced."""
-        changed = False
+    def extract(self, page: str) -> tuple[str, dict[str, str]]:
+        """The page with its style attributes replaced by classes, and the rules those classes need."""
+        used: dict[str, str] = {}
+        tags = self._tags
 
         def rewrite(match: re.Match) -> str:
-            nonlocal changed
             tag = match.group(0)
-            style = _STYLE_ATTR.search(tag)
-            name = self._class_for(style.group(1))
-            if name is None:
-                return tag
-            changed = True
-            tag = tag[:style.start()] + tag[style.end():]
-            existing = _CLASS_ATTR.search(tag)
-            if existing:
-                return tag[:existing.end(1)] + " " + name + tag[existing.end(1):]
-            end = len(tag) - (2 if tag.endswith("/>") else 1)
-            return tag[:end] + f' class="{name}"' + tag[end:]
+            known = tags.get(tag)
+            if known is None:
+                known = tags[tag] = self._rewrite_tag(tag)
+            rewritten, name = known
+            if name is not None:
+                used[name] = self.rules[name]
+            return rewritten
 
-        return _TAG_WITH_STYLE.sub(rewrite, page), changed
+        return _TAG_WITH_STYLE.sub(rewrite, page), dict(sorted(used.items()))
 
-    def stylesheet(self) -> str:
-        return "".join(f".{name}{{{body}}}\n" for name, body in sorted(self.rules.items()))
+    def _rewrite_tag(self, tag: str) -> tuple[str, str | None]:
+        style = _STYLE_ATTR.search(tag)
+        name = self._class_for(style.group(1))
+        if name is None:
+            return tag, None
+        tag = tag[:style.start()] + tag[style.end():]
+        existing = _CLASS_ATTR.search(tag)
+        if existing:
+            return tag[:existing.end(1)] + " " + name + tag[existing.end(1):], name
+        end = len(tag) - (2 if tag.endswith("/>") else 1)
+        return tag[:end] + f' class="{name}"' + tag[end:], name
+
+    @staticmethod
+    def stylesheet(rules: dict[str, str]) -> str:
+        return "".join(f".{name}{{{body}}}\n" for name, body in sorted(rules.items()))

@@ -54,8 +54,11 @@ def template_environment(config: SiteConfig) -> jinja2.Environment:
 
 
 def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runtime=None, cache=None,
-                 inputs_digest: str = "") -> dict[str, str]:
+                 inputs_digest: str = "", finish=None) -> dict:
     """Every HTML page, keyed by its output path relative to the site root.
+
+    ``finish`` post-processes each rendered page (its result is what is kept and
+    cached); without it a page is its HTML.
 
     With a cache, a page whose inputs are unchanged is taken from the last build:
     ``inputs_digest`` covers what every page may show (theme, configuration, all
@@ -71,7 +74,10 @@ def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runti
         context.setdefault("has_math", False)
         context.setdefault("widget_runtime", None)
         out = path + "index.html" if path == "" or path.endswith("/") else path
-        draw = lambda: env.get_template(name).render(page_path=path, **common, **context)
+        def draw():
+            html = env.get_template(name).render(page_path=path, **common, **context)
+            return finish(html) if finish else html
+
         if cache is None:
             pages[out] = draw()
         else:
