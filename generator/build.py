@@ -11,15 +11,15 @@ from pathlib import Path
 
 from .assets import copy_katex_assets, find_node_package, fingerprint
 from .config import CONFIG_NAME, load_config
-from .errors import ConfigError, ContentError, ContentErrors, display_path
+from .errors import ConfigError, ContentError, ContentErrors
 from .katex import KatexRenderer
-from .markdown.highlight import pygments_css
-from .markdown.sections import slugify
+from .slugs import slugify
 from .site.cache import BuildCache, code_digest, digest, tree_digest
-from .site.content import Post, assemble_site, discover_posts, load_post
-from .site.feeds import atom_feed, sitemap
+from .site.content import Post, assemble_site, discover_posts
+from .site.feeds import FEED_SIZE, atom_feed, sitemap
 from .site.inline_styles import InlineStyles
-from .site.output import OutputTree, staged_output
+from .site.output import Manifest, OutputTree, publish
+from .site.workers import RenderContext, default_jobs, render_many
 from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
 from .widget_assets import write_widget_assets
 from .widgets import WidgetLibrary, WidgetLimits
@@ -46,6 +46,8 @@ def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets
         relative = source.relative_to(static).as_posix()
         data = source.read_bytes()
         if relative == "style.css":
+            from .markdown.highlight import pygments_css
+
             data += ("\n/* Code colours (Pygments) */\n" + pygments_css()).encode("utf-8")
         if source.suffix in (".css", ".js"):
             stem, dot, suffix = relative.rpartition(".")
@@ -73,73 +75,130 @@ def write_site_static(site_dir: Path, tree: OutputTree) -> None:
             tree.write(source.relative_to(static).as_posix(), source.read_bytes())
 
 
-def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
-               drafts: bool = False, use_cache: bool = True, progress=None) -> BuildResult:
-    """Build the site; ``progress(done, total, path)`` is called as each post is rendered."""
-    started = time.perf_counter()
-    site_dir = site_dir.resolve()
-    config = load_config(site_dir, base_url)
-    out_dir = (out_dir or site_dir / "build").resolve()
-    katex_dir = find_node_package("katex", site_dir)
-    katex = KatexRenderer(katex_dir, config.macros, site_dir / CACHE_DIR / "katex.json" if use_cache else None)
+def write_pages(pages: dict, tree: OutputTree, config) -> None:
+    """Pages into the tree, each linking the site stylesheet of the classes their style attributes became.
 
+    The stylesheet's name changes with its content; a page kept from the previous build
+    whose link is out of date gets only its link changed.
+    """
+    rules = {name: body for page in pages.values() for name, body in page.rules.items()}
+    css_url = None
+    if rules:
+        css = InlineStyles.stylesheet(rules).encode("utf-8")
+        css_path = f"assets/inline.{fingerprint(css)}.css"
+        tree.write(css_path, css)
+        css_url = config.url(css_path)
+    link = lambda url: f'<link rel="stylesheet" href="{url}">\n</head>'
+    for out, page in sorted(pages.items()):
+        wanted = css_url if page.rules else None
+        extra = {"rules": page.rules, "css": wanted}
+        if page.html is not None:
+            tree.write(out, page.html.replace("</head>", link(wanted), 1) if wanted else page.html, page.source, extra)
+            continue
+        previous = tree.reusable(out, page.source)
+        if previous.extra.get("css") == wanted:
+            tree.keep(out)
+        else:  # only the stylesheet moved (pages with rules always link one)
+            html = tree.read_previous(out).decode("utf-8").replace(link(previous.extra["css"]), link(wanted), 1)
+            tree.write(out, html, page.source, extra)
+
+
+_environments: dict[str, object] = {}
+
+
+def _templates(config, key: str):
+    """The theme's Jinja2 environment, kept while the theme and configuration stay the same, so
+    that a long-running process (``labpress serve``) compiles each template once."""
+    if key not in _environments:
+        _environments.clear()
+        _environments[key] = template_environment(config)
+    return _environments[key]
+
+
+def render_context(site_dir: Path, base_url: str | None, use_cache: bool) -> RenderContext:
+    """What rendering posts needs, made afresh in each worker process."""
+    config = load_config(site_dir, base_url)
+    katex = KatexRenderer(find_node_package("katex", site_dir), config.macros,
+                          site_dir / CACHE_DIR / "katex.json" if use_cache else None)
     library = WidgetLibrary(site_dir, config.pyodide_packages,
                             WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
+    cache_dir = site_dir / CACHE_DIR if use_cache else None
+    return RenderContext(config, katex, library, cache_dir, BuildCache(cache_dir))
+
+
+def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
+               drafts: bool = False, use_cache: bool = True, progress=None, jobs: int | None = None) -> BuildResult:
+    """Build the site; ``progress(done, total, path)`` is called as each post is rendered.
+
+    ``jobs``: processes rendering posts (default: every core when there are many posts to render).
+    """
+    started = time.perf_counter()
+    site_dir = site_dir.resolve()
+    context = render_context(site_dir, base_url, use_cache)
+    config, katex = context.config, context.katex
+    out_dir = (out_dir or site_dir / "build").resolve()
     cache = BuildCache(site_dir / CACHE_DIR if use_cache else None)
     config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url)
     errors: list[ContentError] = []
-    posts = []
     sources = discover_posts(site_dir)
-    for done, source in enumerate(sources, 1):
-        post_errors: list[ContentError] = []
-        shown = display_path(source, site_dir)
-        key = cache.post_key(source.read_bytes(), shown, config_digest)
-        body = cache.load_body(key)
-        if body is not None:
-            post = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
-        else:
-            post = load_post(source, config, katex, post_errors, library, site_dir / CACHE_DIR if use_cache else None)
-            cache.rendered_posts.append(shown)
-            if not post_errors:
-                cache.store_body(key, post.body)
+    found: dict[Path, Post] = {}
+    keys: dict[Path, str] = {}
+    for source in sources:
+        shown = source.relative_to(site_dir).as_posix()  # discover_posts finds them inside site_dir
+        keys[source] = key = cache.post_key(source.read_bytes(), shown, config_digest)
+        stored = cache.load_body(key)
+        if stored is not None:
+            body, html_file = stored
+            found[source] = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body,
+                                 key=key, html_file=html_file)
+    to_render = [s for s in sources if s not in found]
+    done = 0
+    for post in found.values():
+        done += 1
+        if progress:
+            progress(done, len(sources), post.shown_path)
+    workers = jobs if jobs else default_jobs(len(to_render))
+    rendered = render_many([(s, keys[s]) for s in to_render], context, render_context,
+                           (site_dir, base_url, use_cache), workers)
+    for source, (post, post_errors) in zip(to_render, rendered):
+        found[source] = post
+        cache.rendered_posts.append(post.shown_path)
+        if not post_errors:
+            cache.remember(keys[source], post.body)  # its HTML was stored by the process that rendered it
+        done += 1
         if progress:
             progress(done, len(sources), post.shown_path)
         # A draft being written does not block the published posts.
         if drafts or not post.meta.is_draft:
             errors.extend(post_errors)
-            posts.append(post)
+    posts = [found[s] for s in sources if drafts or not found[s].meta.is_draft]
     site, site_errors = assemble_site(config, posts, drafts)
     errors.extend(site_errors)
     katex.save()
     if errors:
         raise ContentErrors(errors)
 
-    env = template_environment(config)
-    with staged_output(out_dir) as tree:
-        assets = write_theme_assets(config, katex_dir, tree)
-        runtime = write_widget_assets(site, config, tree)
-        write_site_static(site_dir, tree)
-        # Each page comes out with its style attributes turned into classes (kept in the cache
-        # that way) and the rules it uses; one site stylesheet holds them all.
-        pages = render_pages(site, assets, env, runtime, cache,
-                             digest(code_digest(), tree_digest(config.theme_dir), config_digest, drafts),
-                             finish=InlineStyles().extract)
-        rules = {name: body for _, used in pages.values() for name, body in used.items()}
-        if rules:
-            css = InlineStyles.stylesheet(rules).encode("utf-8")
-            css_path = f"assets/inline.{fingerprint(css)}.css"
-            tree.write(css_path, css)
-            link = f'<link rel="stylesheet" href="{config.url(css_path)}">\n</head>'
-        for path, (html, used) in sorted(pages.items()):
-            tree.write(path, html.replace("</head>", link, 1) if used else html)
-        tree.write("atom.xml", atom_feed(site, {p.slug: p.body.html for p in site.posts}))
-        tree.write("sitemap.xml", sitemap(site, page_dates(site)))
-        tree.write(".nojekyll", "")
-        files = len(tree.written)
+    theme_digest = tree_digest(config.theme_dir)
+    templates = lambda: _templates(config, digest(theme_digest, config_digest))  # noqa: E731
+    cache_dir = site_dir / CACHE_DIR if use_cache else None
+    tree = OutputTree(Manifest.load(cache_dir, out_dir))
+    assets = write_theme_assets(config, find_node_package("katex", site_dir), tree)
+    runtime = write_widget_assets(site, config, tree)
+    write_site_static(site_dir, tree)
+    pages = render_pages(site, assets, templates, runtime, tree,
+                         digest(code_digest(), theme_digest, config_digest, drafts),
+                         finish=InlineStyles().extract)
+    write_pages(pages, tree, config)
+    tree.write("atom.xml", atom_feed(site, {p.slug: p.html for p in site.posts[:FEED_SIZE]}))
+    tree.write("sitemap.xml", sitemap(site, page_dates(site)))
+    tree.write(".nojekyll", "")
+    publish(tree, out_dir, cache_dir)
     cache.prune()
+    rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
+    files = len(tree.written)
     return BuildResult(
         rendered_posts=cache.rendered_posts if use_cache else [p.shown_path for p in posts],
-        rendered_pages=cache.rendered_pages if use_cache else sorted(pages),
+        rendered_pages=rendered_pages,
         out_dir=out_dir,
         pages=len(pages),
         files=files,

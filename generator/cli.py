@@ -10,7 +10,6 @@ import argparse
 import functools
 import sys
 
-import jinja2
 from rich.console import Console
 
 from . import __version__
@@ -36,6 +35,16 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _template_error() -> type[Exception]:
+    """Jinja2's error class when a template was loaded (so jinja2 is not imported just to be caught)."""
+    jinja2 = sys.modules.get("jinja2")
+    return jinja2.TemplateError if jinja2 else _NeverRaised
+
+
+class _NeverRaised(Exception):
+    pass
+
+
 def main(argv: list[str] | None = None) -> int:
     stdout = Console(highlight=False, soft_wrap=True)
     stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -48,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         count = len(exc.errors)
         stderr.print(f"build failed: {count} error{'s' if count != 1 else ''}; the previous output is unchanged", markup=False)
         return 1
-    except jinja2.TemplateError as exc:
+    except _template_error() as exc:
         where = f"{getattr(exc, 'filename', None) or getattr(exc, 'name', None) or 'template'}"
         line = getattr(exc, "lineno", None)
         stderr.print(f"{where}:{line or 1}:1: error: theme template: {exc.message or exc}", markup=False)

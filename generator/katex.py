@@ -14,8 +14,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import quickjs
-
 from .assets import find_node_package, package_version
 
 # Strings cross the quickjs-ng boundary as JSON: returning long strings directly
@@ -46,13 +44,14 @@ class KatexRenderer:
     def __init__(self, katex_dir: Path, macros: dict[str, str], cache_file: Path | None = None):
         self.version = package_version(katex_dir)
         self._source = katex_dir / "dist" / "katex.min.js"
-        self._context: quickjs.Context | None = None
+        self._context = None  # a quickjs.Context, started on the first formula not in the cache
         self._render = None
         self.macros = dict(sorted(macros.items()))
         self._macros_json = json.dumps(self.macros, sort_keys=True)
         self.cache_file = cache_file
         self._cache: dict[str, str] = {}
         self._dirty = False
+        self._fresh: dict[str, str] = {}  # typeset by this process since take_fresh()
         self.hits = 0
         self.misses = 0
         if cache_file and cache_file.is_file():
@@ -71,6 +70,8 @@ class KatexRenderer:
 
     def _function(self):
         if self._render is None:
+            import quickjs  # here: a build that typesets nothing new never starts the JavaScript engine
+
             self._context = quickjs.Context()
             self._context.eval(self._source.read_text(encoding="utf-8"))
             self._context.eval(_GLUE)
@@ -94,8 +95,23 @@ class KatexRenderer:
         if "error" in result:
             raise TexError(result["error"], result["position"])
         self._cache[key] = result["html"]
+        self._fresh[key] = result["html"]
         self._dirty = True
         return result["html"]
+
+    def take_fresh(self) -> tuple[dict[str, str], int, int]:
+        """Formulas typeset since the last call, and the hits and misses counted since: a worker's report."""
+        report = (self._fresh, self.hits, self.misses)
+        self._fresh, self.hits, self.misses = {}, 0, 0
+        return report
+
+    def absorb(self, fresh: dict[str, str], hits: int, misses: int) -> None:
+        """Take in what a worker typeset, so the cache saved after the build holds it."""
+        if fresh:
+            self._cache.update(fresh)
+            self._dirty = True
+        self.hits += hits
+        self.misses += misses
 
     def save(self) -> None:
         """Write the cache atomically; a failed write costs only speed."""

@@ -100,9 +100,83 @@ def test_theme_or_config_edit_renders_everything(site, tmp_path):
 def test_damaged_cache_is_only_slower(site, tmp_path):
     make(site)
     build_site(site.root)
-    for entry in (site.root / ".labpress-cache").rglob("*"):
-        if entry.is_file() and entry.parent.parent.name in ("posts", "pages"):
-            entry.write_bytes(b"not a pickle")
+    cache = site.root / ".labpress-cache"
+    (cache / "posts.pickle").write_bytes(b"not a pickle")
+    for manifest in cache.glob("output-*.json"):
+        manifest.write_text("{not json")
     result = build_site(site.root)
-    assert len(result.rendered_posts) == 3
+    assert len(result.rendered_posts) == 3 and len(result.rendered_pages) == result.pages
     same_as_clean_build(site, tmp_path)
+    for html in (cache / "html").rglob("*"):  # the posts' HTML lost: those posts render again
+        if html.is_file():
+            html.unlink()
+    assert len(build_site(site.root).rendered_posts) == 3
+    same_as_clean_build(site, tmp_path)
+
+
+def test_output_edited_by_hand_is_put_right(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    (site.out / "one" / "index.html").write_text("edited by hand")
+    (site.out / "two" / "index.html").unlink()
+    (site.out / "stray.txt").write_text("not part of the site")
+    (site.out / "old-page").mkdir()
+    (site.out / "old-page" / "index.html").write_text("a page from long ago")
+    result = build_site(site.root)
+    assert result.rendered_posts == [] and result.rendered_pages == ["one/index.html", "two/index.html"]
+    assert not (site.out / "stray.txt").exists() and not (site.out / "old-page").exists()
+    same_as_clean_build(site, tmp_path)
+
+
+def test_a_removed_post_leaves_no_page_behind(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    (site.root / "content" / "three.md").unlink()
+    build_site(site.root)
+    assert not (site.out / "three").exists()
+    same_as_clean_build(site, tmp_path)
+
+
+def test_new_maths_styles_move_the_stylesheet_of_pages_not_rendered_again(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    before = {p.name for p in (site.out / "assets").glob("inline.*.css")}
+    path = site.root / "content" / "three.md"
+    path.write_text(path.read_text() + "\n$$\\sum_{i=1}^{n} \\frac{a_i^{2}}{\\sqrt{b_i}}$$\n")
+    result = build_site(site.root)
+    assert result.rendered_posts == ["content/three.md"] and result.rendered_pages == ["three/index.html"]
+    after = {p.name for p in (site.out / "assets").glob("inline.*.css")}
+    assert before != after and len(after) == 1  # the site stylesheet changed name, the old one is gone
+    css = after.pop()
+    assert f"/assets/{css}" in (site.out / "one" / "index.html").read_text()  # a kept page links the new one
+    same_as_clean_build(site, tmp_path)
+
+
+def test_output_elsewhere_is_built_in_full(site, tmp_path):
+    make(site)
+    build_site(site.root)
+    other = build_site(site.root, out_dir=tmp_path / "elsewhere")
+    assert other.rendered_posts == [] and len(other.rendered_pages) == other.pages
+    assert files(site.out) == files(tmp_path / "elsewhere")
+
+
+def test_worker_processes_build_the_same_site(site, tmp_path):
+    make(site)
+    site.post("broken.md", "---\ntitle: Broken\ndate: 2026-02-01\n---\n\nBad maths $\\frac{1}{$ here.\n")
+    from labpress.errors import ContentErrors
+
+    try:
+        build_site(site.root, jobs=2)
+    except ContentErrors as exc:  # an error found in a worker reaches the author like any other
+        assert [(e.path, e.line) for e in exc.errors] == [("content/broken.md", 6)]
+    else:
+        raise AssertionError("the broken post did not fail the build")
+    (site.root / "content" / "broken.md").unlink()
+    result = build_site(site.root, jobs=2, use_cache=False)
+    assert sorted(result.rendered_posts) == ["content/one.md", "content/three.md", "content/two.md"]
+    assert result.formulas_typeset == 3
+    same_as_clean_build(site, tmp_path)
+    parallel_with_cache = build_site(site.root, out_dir=tmp_path / "cached", jobs=2)
+    assert len(parallel_with_cache.rendered_posts) == 3
+    assert build_site(site.root, out_dir=tmp_path / "cached").rendered_posts == []  # the workers filled the cache
+    assert files(tmp_path / "cached") == files(site.out)

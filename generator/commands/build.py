@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..build import build_site
 
 
 def add_parser(subparsers) -> None:
@@ -20,11 +18,28 @@ def add_parser(subparsers) -> None:
                         help="URL or path the site is served under, such as https://user.github.io/notebook/")
     parser.add_argument("--drafts", action="store_true", help="include posts whose status is draft")
     parser.add_argument("--no-cache", action="store_true", help="render every post, formula and figure afresh")
+    parser.add_argument("-j", "--jobs", type=_positive, metavar="N",
+                        help="processes rendering posts (default: every core when many posts need rendering)")
     parser.set_defaults(run=run)
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not '{text}'")
+    return value
+
+
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
-    options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache)
+    # Imported here: `labpress --help` and the other verbs start without them.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from ..build import build_site
+
+    options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache,
+                   jobs=args.jobs)
     if args.quiet:
         result = build_site(args.site_dir, **options)
     elif stdout.is_terminal:

@@ -17,9 +17,8 @@ from ..build import build_site
 from ..config import load_config
 from ..errors import ContentError, ContentErrors, display_path
 from ..linkcheck import check_links
-from ..widgets import WidgetLibrary, WidgetLimits, WidgetLoadError
 from ..site.content import discover_posts
-from ..markdown.sections import slugify
+from ..slugs import slugify
 
 
 def add_parser(subparsers) -> None:
@@ -31,6 +30,8 @@ def add_parser(subparsers) -> None:
 
 
 def _widget_errors(site_dir: Path, config) -> list[ContentError]:
+    from ..widgets import WidgetLibrary, WidgetLimits, WidgetLoadError  # here: loads the kernel API
+
     """Kernel imports of every module in widgets/, used by a post or not yet."""
     library = WidgetLibrary(site_dir, config.pyodide_packages, WidgetLimits())
     errors = []

@@ -6,13 +6,12 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-import yaml
 from rich.console import Console
 
 from ..config import load_config
 from ..errors import ConfigError
-from ..markdown.render import FRONT_MATTER
-from ..markdown.sections import slugify
+from ..frontmatter import FRONT_MATTER
+from ..slugs import slugify
 from ..site.content import CONTENT_DIR, discover_posts
 
 
@@ -46,6 +45,7 @@ def add_parser(subparsers) -> None:
 
 
 def existing_front_matter(site_dir: Path) -> list[dict]:
+    import yaml
     """Front matter of the posts already there; unreadable ones are skipped (the build reports them)."""
     found = []
     for path in discover_posts(site_dir):
@@ -64,6 +64,7 @@ def _whole(value) -> int | None:
 
 
 def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Path:
+    import yaml
     config = load_config(site_dir)
     if not title.strip():
         raise ConfigError("error: the title must not be empty")

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..devserver import DevSession
 
 
 def port_number(text: str) -> int:
@@ -38,6 +37,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    # Imported here: `labpress --help` and the other verbs start without them.
+    from ..devserver import DevSession
+
     session = DevSession(args.site_dir, args.out, host=args.host, port=args.port, drafts=args.drafts,
                          use_cache=not args.no_cache, stdout=stdout, stderr=stderr,
                          quiet=getattr(args, "quiet", False), verbose=getattr(args, "verbose", False))

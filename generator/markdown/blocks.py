@@ -14,6 +14,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
 from ..errors import did_you_mean
+from ..frontmatter import VERDICT_MARKS, VERDICT_PHRASES  # noqa: F401 (used here, and imported from here)
 
 # name -> where it may stand: "top" (a section of its own) or "anywhere".
 BLOCKS = {
@@ -26,13 +27,6 @@ BLOCKS = {
 SECTION_BLOCKS = ("hypothesis", "conclusion")
 _CLOSING = re.compile(r"^\s*(:{3,})\s*$")
 
-VERDICT_MARKS = {"confirmed": "✓", "refuted": "⚠", "mixed": "◐", "inconclusive": "?"}
-VERDICT_PHRASES = {
-    "confirmed": "Hypothesis confirmed",
-    "refuted": "Hypothesis refuted",
-    "mixed": "Hypothesis partly confirmed",
-    "inconclusive": "Hypothesis neither confirmed nor refuted",
-}
 
 
 def blocks_plugin(md: MarkdownIt) -> None:

@@ -7,6 +7,8 @@ import re
 from markdown_it.common.utils import escapeHtml
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from functools import lru_cache
+
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -20,13 +22,19 @@ AA_CONTRAST = 4.5
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
+@lru_cache(maxsize=64)
+def _lexer(lang: str):
+    """Pygments' lexer for ``lang`` (looked up once per language: the lookup is slow), or None."""
+    try:
+        return get_lexer_by_name(lang)
+    except ClassNotFound:
+        return None
+
+
 def highlight_code(code: str, lang: str, attrs: str) -> str:
     lang = (lang or "").strip().split()[0] if lang else ""
     language_class = f' class="language-{escapeHtml(lang)}"' if lang else ""
-    try:
-        lexer = get_lexer_by_name(lang) if lang else None
-    except ClassNotFound:
-        lexer = None
+    lexer = _lexer(lang) if lang else None
     body = highlight(code, lexer, _FORMATTER) if lexer else escapeHtml(code)
     return f'<pre class="highlight" tabindex="0"><code{language_class}>{body}</code></pre>\n'
 

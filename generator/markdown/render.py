@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 from markdown_it import MarkdownIt
@@ -12,7 +11,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..config import SiteConfig
 from ..errors import ErrorSink
-from ..frontmatter import PostMeta, parse_front_matter
+from ..frontmatter import FRONT_MATTER, PostMeta, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
+from .body import RenderedBody
 from .blocks import blocks_plugin
 from .figures import figures_plugin
 from .highlight import highlight_code
@@ -24,18 +24,7 @@ from .tables import tables_plugin
 from .widgets import widgets_plugin
 
 WORDS_PER_MINUTE = 220
-FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
-
-
-@dataclass
-class RenderedBody:
-    meta: PostMeta
-    html: str = ""
-    sections: list[dict] = field(default_factory=list)
-    reading_minutes: int = 1
-    math_count: int = 0
-    widgets: list = field(default_factory=list)  # WidgetUse, in page order
 
 
 @lru_cache(maxsize=1)

@@ -6,23 +6,15 @@ number (01, 02, …) and a stable anchor id derived from its title.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
+from ..slugs import slugify
 from .blocks import SECTION_BLOCKS, block_name
 
 # ids the page template itself uses; a heading never takes one of them.
 RESERVED_IDS = frozenset({"main", "top", "content", "site-header", "site-footer", "theme-toggle"})
-
-
-def slugify(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    text = re.sub(r"[^\w\s-]", "", text.lower())
-    return re.sub(r"[\s_-]+", "-", text).strip("-") or "section"
 
 
 def unique_id(base: str, used: set[str]) -> str:

@@ -1,19 +1,23 @@
 """Incremental builds: rendered posts and pages kept between builds, keyed by content hashes.
 
 A post is reused when its source, the site configuration, LabPress's own code
-and the widgets it embeds are unchanged. A page is reused when everything its
-template sees is unchanged: the theme, the configuration, every post's front
-matter (pages list and link each other) and, for a post page, its body. The
-output is byte-identical to a clean build; only the work is skipped.
+and the widgets it embeds are unchanged. Pages are not kept here: the output
+folder itself holds them, and its manifest (site/output.py) says which page
+came from which inputs. The output is byte-identical to a clean build; only
+the work is skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import shutil
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+POSTS_INDEX = "posts.pickle"
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,70 +49,88 @@ def code_digest() -> str:
 
 
 class BuildCache:
-    """Rendered post bodies and pages on disk; ``None`` folder means no caching at all."""
+    """Rendered post bodies on disk; ``None`` folder means no caching at all."""
 
     def __init__(self, folder: Path | None):
         self.folder = folder
-        self.used: set[Path] = set()
         self.rendered_posts: list[str] = []
-        self.rendered_pages: list[str] = []
+        self._digests: dict[Path, str | None] = {}
+        self._index: dict | None = None
+        self._index_changed = False
+        self._used_keys: set[str] = set()
 
     def _file(self, kind: str, key: str) -> Path:
         return self.folder / kind / key[:2] / key
 
-    def _read(self, kind: str, key: str):
-        if self.folder is None:
-            return None
-        path = self._file(kind, key)
-        try:
-            value = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
-            return None  # missing or damaged: only a slower build
-        self.used.add(path)
-        return value
-
-    def _write(self, kind: str, key: str, value) -> None:
-        if self.folder is None:
-            return
-        path = self._file(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-        self.used.add(path)
-
     # Posts -------------------------------------------------------------------
+    # A post is kept in two parts: its body without the HTML (front matter, sections, widgets:
+    # what every build needs), all posts together in one index file read once per build, and
+    # the HTML alone, one file per post, read only when a page or the feed shows it.
     @staticmethod
     def post_key(source: bytes, shown_path: str, config_digest: str) -> str:
         return digest("post", code_digest(), config_digest, shown_path, source)
 
+    def _posts_index(self) -> dict:
+        if self._index is None:
+            self._index = {}
+            if self.folder is not None:
+                try:
+                    stored = pickle.loads((self.folder / POSTS_INDEX).read_bytes())
+                    if isinstance(stored, dict):
+                        self._index = stored
+                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+                    pass  # missing or damaged: only a slower build
+        return self._index
+
     def load_body(self, key: str):
-        entry = self._read("posts", key)
+        """(body with ``html`` None, the file holding its HTML), or None when the post must be rendered."""
+        entry = self._posts_index().get(key)
         if entry is None:
             return None
+        html_file = self._file("html", key)
         widget_files, body = entry
-        if any(digest(p.read_bytes()) != h if p.is_file() else True for p, h in widget_files.items()):
-            return None  # a widget it embeds changed: render it again
-        return body
+        if not html_file.is_file() or any(self._file_digest(p) != h for p, h in widget_files.items()):
+            return None  # its HTML is gone, or a widget it embeds changed: render it again
+        self._used_keys.add(key)
+        return body, html_file
 
-    def store_body(self, key: str, body) -> None:
-        files = {f: digest(f.read_bytes()) for use in body.widgets for f in use.source_files()}
-        self._write("posts", key, (files, body))
+    def _file_digest(self, path: Path) -> str | None:
+        if path not in self._digests:
+            self._digests[path] = digest(path.read_bytes()) if path.is_file() else None
+        return self._digests[path]
 
-    # Pages -------------------------------------------------------------------
-    def page(self, key: str, path: str, render) -> str:
-        html = self._read("pages", key)
-        if html is None:
-            html = render()
-            self._write("pages", key, html)
-            self.rendered_pages.append(path)
-        return html
-
-    def prune(self) -> None:
-        """Forget entries this build did not use, so the cache does not grow for ever."""
+    def store_html(self, key: str, html: str) -> None:
+        """Called where the post was rendered (a worker process, perhaps)."""
         if self.folder is None:
             return
-        for kind in ("posts", "pages"):
-            for path in (self.folder / kind).glob("*/*"):
-                if path not in self.used:
-                    path.unlink(missing_ok=True)
+        html_file = self._file("html", key)
+        html_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = html_file.with_name(f"{key}.{os.getpid()}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(html_file)
+
+    def remember(self, key: str, body) -> None:
+        """A post rendered without errors (its HTML stored by ``store_html``) joins the index."""
+        if self.folder is None:
+            return
+        files = {f: self._file_digest(f) for use in body.widgets for f in use.source_files()}
+        self._posts_index()[key] = (files, replace(body, html=None))
+        self._used_keys.add(key)
+        self._index_changed = True
+
+    def prune(self) -> None:
+        """Save the index and forget entries this build did not use, so the cache does not grow for ever."""
+        if self.folder is None:
+            return
+        index = {key: entry for key, entry in self._posts_index().items() if key in self._used_keys}
+        if self._index_changed or len(index) != len(self._posts_index()):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f"{POSTS_INDEX}.{os.getpid()}.tmp"
+            tmp.write_bytes(pickle.dumps(dict(sorted(index.items())), protocol=pickle.HIGHEST_PROTOCOL))
+            tmp.replace(self.folder / POSTS_INDEX)
+        for path in (self.folder / "html").glob("*/*"):
+            if path.name not in self._used_keys:
+                path.unlink(missing_ok=True)
+        for old in ("posts", "pages"):  # the layout of older versions
+            if (self.folder / old).is_dir():
+                shutil.rmtree(self.folder / old, ignore_errors=True)

@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 from ..config import SiteConfig
 from ..errors import ContentError, ErrorSink, display_path
 from ..frontmatter import PostMeta, tag_slug
-from ..markdown import RenderedBody, render_body
-from ..markdown.sections import slugify
+from ..slugs import slugify
+from ..markdown.body import RenderedBody
+from .inline_styles import InlineStyles
 
 CONTENT_DIR = "content"
 
 
-@dataclass
+@dataclass(eq=False)  # a post is itself: compared by identity, which is also fast
 class Post:
     source: Path
     shown_path: str  # as printed in errors: relative to the site directory
     slug: str
-    body: RenderedBody
+    body: RenderedBody  # from a cache its html may be left on disk until wanted (see ``html``)
+    key: str = ""  # digest of everything the body depends on (set by the build)
+    html_file: Path | None = None
 
     @property
     def meta(self) -> PostMeta:
         return self.body.meta
+
+    @property
+    def html(self) -> str:
+        """The rendered body, read from the cache the first time it is needed."""
+        if self.body.html is None:
+            self.body = replace(self.body, html=self.html_file.read_text(encoding="utf-8"))
+        return self.body.html
 
     @property
     def path(self) -> str:
@@ -91,9 +102,19 @@ def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError
     except UnicodeDecodeError as exc:
         sink.add(1, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
         text = ""
+    from ..markdown import render_body  # here: a build with nothing to render never loads the Markdown stack
+
     body = render_body(text, sink, config, katex, widget_library, cache_dir)
     errors.extend(sink.errors)
+    # KaTeX's style attributes become classes here, once per post, rather than on every page build.
+    html, rules = _styles().extract(body.html)
+    body = replace(body, html=html, style_rules=rules)
     return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
+
+
+@lru_cache(maxsize=1)
+def _styles() -> InlineStyles:
+    return InlineStyles()  # one per process: it remembers the tags it has already rewritten
 
 
 def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -> tuple[Site, list[ContentError]]:

@@ -15,6 +15,7 @@ import re
 _TAG_WITH_STYLE = re.compile(r'<[a-zA-Z][^<>]*?\sstyle="[^"]*"[^<>]*>')
 _STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
 _CLASS_ATTR = re.compile(r'\sclass="([^"]*)"')
+_STYLE_MARK = ' style="'
 
 
 class InlineStyles:
@@ -34,19 +35,28 @@ class InlineStyles:
     def extract(self, page: str) -> tuple[str, dict[str, str]]:
         """The page with its style attributes replaced by classes, and the rules those classes need."""
         used: dict[str, str] = {}
-        tags = self._tags
-
-        def rewrite(match: re.Match) -> str:
-            tag = match.group(0)
-            known = tags.get(tag)
+        pieces: list[str] = []
+        done = 0  # page[:done] is in pieces
+        at = page.find(_STYLE_MARK)
+        while at != -1:
+            # A plain search for the attribute, then its tag's bounds: a regex for "a tag with
+            # a style attribute" backtracks over every tag of the page, which is most of the time.
+            start, end = page.rfind("<", done, at), page.find(">", at)
+            if start == -1 or end == -1 or ">" in page[start:at]:
+                at = page.find(_STYLE_MARK, at + 1)
+                continue  # not inside a tag (text that happens to say style=")
+            tag = page[start:end + 1]
+            known = self._tags.get(tag)
             if known is None:
-                known = tags[tag] = self._rewrite_tag(tag)
+                known = self._tags[tag] = self._rewrite_tag(tag) if _TAG_WITH_STYLE.fullmatch(tag) else (tag, None)
             rewritten, name = known
             if name is not None:
                 used[name] = self.rules[name]
-            return rewritten
-
-        return _TAG_WITH_STYLE.sub(rewrite, page), dict(sorted(used.items()))
+                pieces += (page[done:start], rewritten)
+                done = end + 1
+            at = page.find(_STYLE_MARK, end + 1)
+        pieces.append(page[done:])
+        return "".join(pieces), dict(sorted(used.items()))
 
     def _rewrite_tag(self, tag: str) -> tuple[str, str | None]:
         style = _STYLE_ATTR.search(tag)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup
 
+if TYPE_CHECKING:
+    import jinja2
+
 from ..config import SiteConfig
-from ..frontmatter import DEFAULT_VERDICT_LABELS, tag_slug
-from ..markdown.blocks import VERDICT_MARKS, VERDICT_PHRASES
+from ..frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
 from .cache import digest
 from .content import Site
 
@@ -28,7 +30,9 @@ class ThemeAssets:
     widgets: str | None = None  # the widget stylesheet, when the theme has one
 
 
-def template_environment(config: SiteConfig) -> jinja2.Environment:
+def template_environment(config: SiteConfig) -> "jinja2.Environment":
+    import jinja2  # here: a build that renders no page never loads it
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(config.theme_dir / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
@@ -53,37 +57,48 @@ def template_environment(config: SiteConfig) -> jinja2.Environment:
     return env
 
 
-def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runtime=None, cache=None,
-                 inputs_digest: str = "", finish=None) -> dict:
+@dataclass
+class RenderedPage:
+    html: str | None  # None: the previous build's file is still right (see OutputTree.reusable)
+    rules: dict[str, str]  # style rules of the classes it uses (site/inline_styles.py)
+    source: str  # digest of everything the page shows
+
+
+def render_pages(site: Site, assets: ThemeAssets, templates, runtime=None, tree=None,
+                 inputs_digest: str = "", finish=None) -> dict[str, RenderedPage]:
     """Every HTML page, keyed by its output path relative to the site root.
 
-    ``finish`` post-processes each rendered page (its result is what is kept and
-    cached); without it a page is its HTML.
-
-    With a cache, a page whose inputs are unchanged is taken from the last build:
     ``inputs_digest`` covers what every page may show (theme, configuration, all
-    front matter); a post page adds its own body.
+    front matter); a post page adds its own body. With an output ``tree`` that
+    knows the previous build, a page whose inputs are unchanged is not rendered.
+    ``finish`` turns a page's HTML into (HTML, style rules it uses). ``templates()``
+    gives the Jinja2 environment, made when the first page is rendered.
     """
     common = {"assets": assets, "all_series": site.series, "all_tags": site.tags}
-    pages: dict[str, str] = {}
+    pages: dict[str, RenderedPage] = {}
     shared = digest(inputs_digest, assets,
                     [(p.slug, p.meta, p.body.reading_minutes, p.body.math_count > 0, bool(p.body.widgets))
                      for p in site.posts])
+    finish = finish or (lambda html: (html, {}))
 
     def render(name: str, path: str, **context) -> None:
         context.setdefault("has_math", False)
         context.setdefault("widget_runtime", None)
         out = path + "index.html" if path == "" or path.endswith("/") else path
-        def draw():
-            html = env.get_template(name).render(page_path=path, **common, **context)
-            return finish(html) if finish else html
-
-        if cache is None:
-            pages[out] = draw()
-        else:
-            # Only pages with widgets load the runtime, so only they depend on it.
-            body = context["post"].body.html if "post" in context else ""
-            pages[out] = cache.page(digest(shared, name, out, body, context["widget_runtime"]), out, draw)
+        post = context.get("post")
+        # Only pages with widgets load the runtime, so only they depend on it. A post's key
+        # stands for its body (the body is made from exactly what the key digests).
+        source = digest(shared, name, out, (post.key or post.html) if post else "", context["widget_runtime"])
+        kept = tree.reusable(out, source) if tree is not None else None
+        if kept is not None:
+            pages[out] = RenderedPage(None, kept.extra.get("rules", {}), source)
+            return
+        if post is not None:
+            context["body"] = Markup(post.html)
+        html, rules = finish(templates().get_template(name).render(page_path=path, **common, **context))
+        if post is not None:
+            rules = dict(sorted({**rules, **post.body.style_rules}.items()))
+        pages[out] = RenderedPage(html, rules, source)
 
     for post in site.posts:
         prev, nxt = site.neighbours(post)
@@ -92,7 +107,6 @@ def render_pages(site: Site, assets: ThemeAssets, env: jinja2.Environment, runti
             post.path,
             post=post,
             meta=post.meta,
-            body=Markup(post.body.html),
             series=site.series_of(post),
             prev_post=prev,
             next_post=nxt,

@@ -1,0 +1,20 @@
+"""A post's rendered body: what the cache keeps between builds (a light module, so loading the
+cache does not load markdown-it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..frontmatter import PostMeta
+
+
+@dataclass
+class RenderedBody:
+    meta: PostMeta
+    html: str = ""
+    sections: list[dict] = field(default_factory=list)
+    reading_minutes: int = 1
+    math_count: int = 0
+    widgets: list = field(default_factory=list)  # WidgetUse, in page order
+    # Style attributes (KaTeX's) in ``html`` are classes; these are their rules (see site/inline_styles).
+    style_rules: dict[str, str] = field(default_factory=dict)

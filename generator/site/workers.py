@@ -1,0 +1,90 @@
+"""Posts rendered on every core.
+
+A clean build of a big notebook is mostly Markdown, maths and widget frames,
+one post at a time and independent of the others, so the posts to render are
+shared among worker processes. Each worker keeps its own KaTeX engine and
+widget modules for the whole build and sends back the rendered post, its
+errors and the formulas it typeset (the parent merges them into the KaTeX
+cache). The result does not depend on the number of workers: a post is the
+same whichever process renders it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+# Below this many posts to render, starting the workers (a fresh interpreter
+# each) costs more than sharing the work saves.
+PARALLEL_FROM = 48
+
+
+@dataclass
+class RenderContext:
+    """What rendering a post needs besides the post: built once per process."""
+
+    config: object
+    katex: object
+    library: object
+    cache_dir: Path | None
+    cache: object  # BuildCache: each rendered post is stored by the process that rendered it
+
+
+def default_jobs(posts_to_render: int) -> int:
+    """Worker processes for this many posts: every core for a big build, none for a small one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if posts_to_render >= PARALLEL_FROM else 1
+
+
+def render_one(context: RenderContext, job: tuple[Path, str]):
+    """(post, its content errors) for one (source file, cache key); a post without errors is cached."""
+    from .content import load_post
+
+    source, key = job
+    errors: list = []
+    post = load_post(source, context.config, context.katex, errors, context.library, context.cache_dir)
+    post.key = key
+    if not errors:
+        context.cache.store_html(key, post.body.html)
+    return post, errors
+
+
+# --- worker processes --------------------------------------------------------
+
+_context: RenderContext | None = None
+
+
+def _start_worker(make_context, arguments) -> None:
+    global _context
+    _context = make_context(*arguments)
+
+
+def _render_in_worker(job: tuple[Path, str]):
+    post, errors = render_one(_context, job)
+    katex = _context.katex
+    fresh, hits, misses = katex.take_fresh()
+    return post, errors, fresh, hits, misses
+
+
+def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_context, arguments: tuple, jobs: int):
+    """Yield (post, errors) for each (source, cache key), in order.
+
+    With ``jobs`` > 1 the posts are rendered by that many worker processes, each
+    set up by ``make_context(*arguments)``; formulas they typeset reach the
+    parent's KaTeX cache, so the next build finds them.
+    """
+    if jobs <= 1 or len(jobs_list) <= 1:
+        for job in jobs_list:
+            yield render_one(context, job)
+        return
+    # "spawn": a fresh interpreter, safe whatever threads the parent runs (progress bar, file watcher).
+    spawn = multiprocessing.get_context("spawn")
+    chunk = max(1, min(16, len(jobs_list) // (jobs * 8)))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
+                             initargs=(make_context, arguments)) as pool:
+        for post, errors, fresh, hits, misses in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
+            context.katex.absorb(fresh, hits, misses)
+            yield post, errors
