@@ -7,7 +7,20 @@ Pyodide, so both runtimes draw byte-identical figures. Colours are classes
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
+
+# XML escaping, the same as xml.sax.saxutils's escape and quoteattr (that module pulls in
+# urllib and ssl, a third of LabPress's start-up, for two small functions).
+def escape(data: str) -> str:
+    return data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(data: str) -> str:
+    data = escape(data).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in data:
+        return f'"{data}"'
+    if "'" not in data:
+        return f"'{data}'"
+    return '"{}"'.format(data.replace('"', "&quot;"))
 
 
 def fmt(value: float) -> str:

@@ -11,9 +11,7 @@ same whichever process renders it.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +78,9 @@ def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_
         for job in jobs_list:
             yield render_one(context, job)
         return
+    import multiprocessing  # here, not at the top: most rebuilds never start a worker
+    from concurrent.futures import ProcessPoolExecutor
+
     # "spawn": a fresh interpreter, safe whatever threads the parent runs (progress bar, file watcher).
     spawn = multiprocessing.get_context("spawn")
     chunk = max(1, min(16, len(jobs_list) // (jobs * 8)))
