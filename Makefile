@@ -13,7 +13,9 @@ site: setup
 test: setup
 	$(BIN)/python -m pytest
 
-# Build-side benchmarks into bench/report.md (QUICK=1: 100 posts, 3 runs).
+# Benchmarks into bench/report.md and bench/results.json: builds of 100 and 1000
+# posts beside Pelican and Hugo, and the demo post in Chromium.
+# QUICK=1: 100 posts, 3 runs, a shorter reader run (the test suite runs it too).
 bench: setup
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
@@ -22,7 +24,7 @@ setup: $(PY_STAMP) $(NODE_STAMP)
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

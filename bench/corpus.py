@@ -21,6 +21,11 @@ DISPLAY = [r"W := \Big(1 - \frac{\alpha\lambda}{m}\Big) W - \alpha\,\partial \ma
            r"\theta_{t+1} = \theta_t - \alpha \frac{\hat m_t}{\sqrt{\hat v_t} + \varepsilon}",
            r"\mathbb{E}\big[(y - \hat f)^2\big] = \mathrm{Bias}^2 + \mathrm{Var} + \sigma^2",
            r"\mathcal{L}(w) = \frac{1}{m}\sum_{i=1}^m \ell(f_w(x_i), y_i) + \frac{\lambda}{2}\lVert w\rVert^2"]
+# Formulas a post works out for itself (about a third of them): the same shapes with its own numbers.
+UNIQUE_INLINE = [r"\theta_{{{a}}} = {b}.{c}", r"x^{{{a}}} + {b}y", r"\frac{{{a}}}{{{b}}}\,\sigma_{{{c}}}",
+                 r"\lambda = 10^{{-{a}}}", r"\alpha_{{{a}}} = {b}\times 10^{{-{c}}}", r"n = {a}{b}{c}"]
+UNIQUE_DISPLAY = [r"\mathcal{{L}}_{{{a}}} = \sum_{{i=1}}^{{{b}}} \big(y_i - w^\top x_i\big)^2 + {c}\,\lVert w \rVert_1",
+                  r"p(k) = \binom{{{a}}}{{k}} \, {b}^k (1 - {b})^{{{a} - k}}, \quad k \le {c}"]
 WIDGET = '''
 from labpress.kernel import Figure, Slider, View, widget
 
@@ -33,16 +38,26 @@ def bench_curve(k):
 '''
 
 
+def _unique(rng: random.Random, shapes: list[str]) -> str:
+    return rng.choice(shapes).format(a=rng.randint(2, 99), b=rng.randint(1, 9), c=rng.randint(1, 9))
+
+
 def _sentence(rng: random.Random, formulas: list[str]) -> str:
     words = [rng.choice(WORDS) for _ in range(rng.randint(10, 20))]
     if formulas:
         words.insert(rng.randrange(len(words)), f"${formulas.pop()}$")
-    return " ".join(words).capitalize() + "."
+    text = " ".join(words)
+    return text[0].upper() + text[1:] + "."
 
 
 def post(rng: random.Random, number: int, series: int, widget: bool) -> str:
     target_words = rng.randint(1500, 3000)
-    inline = [rng.choice(INLINE) for _ in range(rng.randint(15, 50))]
+    # 20-60 formulas, about one in six displayed; two in three are the notebook's shared notation.
+    count = rng.randint(20, 60)
+    displays = [rng.choice(DISPLAY) if rng.random() < 0.67 else _unique(rng, UNIQUE_DISPLAY)
+                for _ in range(count // 6)]
+    inline = [rng.choice(INLINE) if rng.random() < 0.67 else _unique(rng, UNIQUE_INLINE)
+              for _ in range(count - len(displays))]
     paragraphs, words = [], 0
     while words < target_words:
         text = " ".join(_sentence(rng, inline) for _ in range(rng.randint(3, 6)))
@@ -54,8 +69,8 @@ def post(rng: random.Random, number: int, series: int, widget: bool) -> str:
         if i % max(1, len(paragraphs) // 4) == 0 and sections:
             body += [sections.pop(0), ""]
         body += [paragraph, ""]
-        if i % 7 == 3:
-            body += ["$$", rng.choice(DISPLAY), "$$", ""]
+        if displays and i % 3 == 1:
+            body += ["$$", displays.pop(), "$$", ""]
         if i % 11 == 5:
             body += ["```python", "def step(w, g, lr=0.1):", "    return w - lr * g  # plain SGD", "```", ""]
     for t in range(2):
