@@ -12,6 +12,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 from ..katex import TexError
+from ..site.inline_styles import classed_formula
 
 
 def math_plugin(md: MarkdownIt) -> None:
@@ -74,7 +75,9 @@ def _typeset(state) -> None:
 
 def _typeset_token(token: Token, katex, env, content_offset: int, display: bool) -> None:
     try:
-        token.meta["html"] = katex.render(token.content, display)
+        # KaTeX's style attributes become classes here, once per distinct formula (see inline_styles).
+        token.meta["html"], rules = classed_formula(katex.render(token.content, display))
+        env.setdefault("style_rules", {}).update(rules)
     except TexError as exc:
         offset = content_offset + (exc.position or 0)
         line, col = env["source"].position(offset)

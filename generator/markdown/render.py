@@ -75,4 +75,5 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_li
         reading_minutes=reading_minutes(tokens),
         math_count=env.get("math_count", 0),
         widgets=env.get("widgets", []),
+        style_rules=env.get("style_rules", {}),
     )

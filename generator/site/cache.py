@@ -58,6 +58,7 @@ class BuildCache:
         self._index: dict | None = None
         self._index_changed = False
         self._used_keys: set[str] = set()
+        self._folders: set[Path] = set()
 
     def _file(self, kind: str, key: str) -> Path:
         return self.folder / kind / key[:2] / key
@@ -104,7 +105,9 @@ class BuildCache:
         if self.folder is None:
             return
         html_file = self._file("html", key)
-        html_file.parent.mkdir(parents=True, exist_ok=True)
+        if html_file.parent not in self._folders:  # mkdir is a slow system call even when it exists
+            html_file.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(html_file.parent)
         tmp = html_file.with_name(f"{key}.{os.getpid()}.tmp")
         tmp.write_text(html, encoding="utf-8")
         tmp.replace(html_file)

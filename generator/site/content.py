@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 
 from ..config import SiteConfig
@@ -11,7 +10,7 @@ from ..errors import ContentError, ErrorSink, display_path
 from ..frontmatter import PostMeta, tag_slug
 from ..slugs import slugify
 from ..markdown.body import RenderedBody
-from .inline_styles import InlineStyles
+from .inline_styles import shared as shared_styles
 
 CONTENT_DIR = "content"
 
@@ -106,15 +105,10 @@ def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError
 
     body = render_body(text, sink, config, katex, widget_library, cache_dir)
     errors.extend(sink.errors)
-    # KaTeX's style attributes become classes here, once per post, rather than on every page build.
-    html, rules = _styles().extract(body.html)
-    body = replace(body, html=html, style_rules=rules)
+    # Formulas came out with classes (markdown/math.py); any other style attribute becomes one here.
+    html, rules = shared_styles().extract(body.html)
+    body = replace(body, html=html, style_rules=dict(sorted({**body.style_rules, **rules}.items())))
     return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
-
-
-@lru_cache(maxsize=1)
-def _styles() -> InlineStyles:
-    return InlineStyles()  # one per process: it remembers the tags it has already rewritten
 
 
 def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -> tuple[Site, list[ContentError]]:

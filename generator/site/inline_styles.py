@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from functools import lru_cache
 
 _TAG_WITH_STYLE = re.compile(r'<[a-zA-Z][^<>]*?\sstyle="[^"]*"[^<>]*>')
 _STYLE_ATTR = re.compile(r'\sstyle="([^"]*)"')
@@ -73,3 +74,16 @@ class InlineStyles:
     @staticmethod
     def stylesheet(rules: dict[str, str]) -> str:
         return "".join(f".{name}{{{body}}}\n" for name, body in sorted(rules.items()))
+
+
+@lru_cache(maxsize=1)
+def shared() -> InlineStyles:
+    """One per process: it remembers the tags (and formulas) it has already rewritten."""
+    return InlineStyles()
+
+
+@lru_cache(maxsize=8192)
+def classed_formula(katex_html: str) -> tuple[str, dict[str, str]]:
+    """A formula's HTML with its style attributes as classes, and their rules: notation repeats,
+    so each distinct formula is rewritten once per process."""
+    return shared().extract(katex_html)

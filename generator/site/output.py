@@ -134,9 +134,12 @@ def _write_staged(tree: OutputTree, out_dir: Path) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
+        folders: set[Path] = set()
         for relative, data in tree.files.items():
             target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             target.write_bytes(data)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
         _swap_into_place(staging, out_dir)
