@@ -110,7 +110,7 @@ def bench_labpress(site: Path, runs: int) -> dict:
 
     def posts_only(_i):  # every post renders again; the KaTeX cache stays
         for entry in list(cache.glob("*")):
-            if entry.name != "katex.json":
+            if entry.name != "katex.sqlite":
                 shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
         shutil.rmtree(site / "build", ignore_errors=True)
 

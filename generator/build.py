@@ -12,7 +12,7 @@ from pathlib import Path
 from .assets import copy_katex_assets, find_node_package, fingerprint
 from .config import CONFIG_NAME, load_config
 from .errors import ConfigError, ContentError, ContentErrors
-from .katex import KatexRenderer
+from .katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
 from .slugs import slugify
 from .site.cache import BuildCache, code_digest, digest, tree_digest
 from .site.content import Post, assemble_site, discover_posts
@@ -106,12 +106,12 @@ def write_pages(pages: dict, tree: OutputTree, config) -> None:
 _environments: dict[str, object] = {}
 
 
-def _templates(config, key: str):
+def _templates(config, key: str, cache_dir: Path | None):
     """The theme's Jinja2 environment, kept while the theme and configuration stay the same, so
     that a long-running process (``labpress serve``) compiles each template once."""
     if key not in _environments:
         _environments.clear()
-        _environments[key] = template_environment(config)
+        _environments[key] = template_environment(config, cache_dir / "templates" if cache_dir else None)
     return _environments[key]
 
 
@@ -119,11 +119,10 @@ def render_context(site_dir: Path, base_url: str | None, use_cache: bool) -> Ren
     """What rendering posts needs, made afresh in each worker process."""
     config = load_config(site_dir, base_url)
     katex = KatexRenderer(find_node_package("katex", site_dir), config.macros,
-                          site_dir / CACHE_DIR / "katex.json" if use_cache else None)
+                          site_dir / CACHE_DIR / KATEX_CACHE if use_cache else None)
     library = WidgetLibrary(site_dir, config.pyodide_packages,
                             WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
-    cache_dir = site_dir / CACHE_DIR if use_cache else None
-    return RenderContext(config, katex, library, cache_dir, BuildCache(cache_dir))
+    return RenderContext(config, katex, library, site_dir / CACHE_DIR if use_cache else None)
 
 
 def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
@@ -146,11 +145,10 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     for source in sources:
         shown = source.relative_to(site_dir).as_posix()  # discover_posts finds them inside site_dir
         keys[source] = key = cache.post_key(source.read_bytes(), shown, config_digest)
-        stored = cache.load_body(key)
-        if stored is not None:
-            body, html_file = stored
+        body = cache.load_body(key)
+        if body is not None:
             found[source] = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body,
-                                 key=key, html_file=html_file)
+                                 key=key, load_html=cache.load_html)
     to_render = [s for s in sources if s not in found]
     done = 0
     for post in found.values():
@@ -164,7 +162,7 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         found[source] = post
         cache.rendered_posts.append(post.shown_path)
         if not post_errors:
-            cache.remember(keys[source], post.body)  # its HTML was stored by the process that rendered it
+            cache.remember(keys[source], post.body)
         done += 1
         if progress:
             progress(done, len(sources), post.shown_path)
@@ -175,12 +173,14 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     site, site_errors = assemble_site(config, posts, drafts)
     errors.extend(site_errors)
     katex.save()
+    cache.save()  # before any error is raised: the posts that rendered well are kept
+    cache.close()
     if errors:
         raise ContentErrors(errors)
 
     theme_digest = tree_digest(config.theme_dir)
-    templates = lambda: _templates(config, digest(theme_digest, config_digest))  # noqa: E731
     cache_dir = site_dir / CACHE_DIR if use_cache else None
+    templates = lambda: _templates(config, digest(theme_digest, config_digest, str(cache_dir)), cache_dir)  # noqa: E731
     tree = OutputTree(Manifest.load(cache_dir, out_dir))
     assets = write_theme_assets(config, find_node_package("katex", site_dir), tree)
     runtime = write_widget_assets(site, config, tree)
@@ -193,7 +193,6 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     tree.write("sitemap.xml", sitemap(site, page_dates(site)))
     tree.write(".nojekyll", "")
     publish(tree, out_dir, cache_dir)
-    cache.prune()
     rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
     files = len(tree.written)
     return BuildResult(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +32,9 @@ function labpressRender(tex, optionsJson) {
 """
 
 
+CACHE_NAME = "katex.sqlite"
+
+
 @dataclass(frozen=True)
 class TexError(Exception):
     """KaTeX refused a formula; ``position`` is the 0-based offset in the TeX, when known."""
@@ -48,24 +51,20 @@ class KatexRenderer:
         self._render = None
         self.macros = dict(sorted(macros.items()))
         self._macros_json = json.dumps(self.macros, sort_keys=True)
+        # The cache on disk is an SQLite file: a formula is looked up when met, so a build that
+        # meets a few formulas does not read all the notebook has ever typeset.
         self.cache_file = cache_file
-        self._cache: dict[str, str] = {}
-        self._dirty = False
+        self._db: sqlite3.Connection | None = None
+        self._cache: dict[str, str] = {}  # formulas met in this process
+        self._unsaved: dict[str, str] = {}  # typeset here or by workers, not yet in the file
         self._fresh: dict[str, str] = {}  # typeset by this process since take_fresh()
         self.hits = 0
         self.misses = 0
-        if cache_file and cache_file.is_file():
-            try:
-                stored = json.loads(cache_file.read_text(encoding="utf-8"))
-                if stored.get("katex") == self.version:
-                    self._cache = stored.get("formulas", {})
-            except (OSError, ValueError):
-                self._cache = {}  # a damaged cache is only a slower build
 
     @classmethod
     def for_site(cls, site_dir: Path, macros: dict[str, str], cache_dir: Path | None) -> "KatexRenderer":
         katex_dir = find_node_package("katex", site_dir)
-        cache_file = cache_dir / "katex.json" if cache_dir else None
+        cache_file = cache_dir / CACHE_NAME if cache_dir else None
         return cls(katex_dir, macros, cache_file)
 
     def _function(self):
@@ -82,10 +81,32 @@ class KatexRenderer:
         material = json.dumps([self.version, display, self._macros_json, tex], ensure_ascii=False)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
+    def _stored(self, key: str) -> str | None:
+        if self.cache_file is None:
+            return None
+        try:
+            if self._db is None:
+                if not self.cache_file.is_file():
+                    return None
+                self._db = sqlite3.connect(f"file:{self.cache_file}?mode=ro", uri=True, check_same_thread=False,
+                                           isolation_level=None)
+                # Memory-mapped reads, and one read transaction held until close(): no lock and
+                # no re-read per formula (the file is only written by save(), after close()).
+                self._db.execute("PRAGMA mmap_size = 1073741824")
+                self._db.execute("BEGIN")
+            row = self._db.execute("SELECT html FROM formulas WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None  # a damaged or foreign file is only a slower build
+        return row[0] if row else None
+
     def render(self, tex: str, display: bool) -> str:
         """HTML for ``tex``, exactly what node's ``katex.renderToString`` gives; raises TexError."""
         key = self._key(tex, display)
         cached = self._cache.get(key)
+        if cached is None:
+            cached = self._stored(key)
+            if cached is not None:
+                self._cache[key] = cached
         if cached is not None:
             self.hits += 1
             return cached
@@ -94,9 +115,7 @@ class KatexRenderer:
         result = json.loads(self._function()(tex, json.dumps(options)))
         if "error" in result:
             raise TexError(result["error"], result["position"])
-        self._cache[key] = result["html"]
-        self._fresh[key] = result["html"]
-        self._dirty = True
+        self._cache[key] = self._fresh[key] = self._unsaved[key] = result["html"]
         return result["html"]
 
     def take_fresh(self) -> tuple[dict[str, str], int, int]:
@@ -107,20 +126,31 @@ class KatexRenderer:
 
     def absorb(self, fresh: dict[str, str], hits: int, misses: int) -> None:
         """Take in what a worker typeset, so the cache saved after the build holds it."""
-        if fresh:
-            self._cache.update(fresh)
-            self._dirty = True
+        self._cache.update(fresh)
+        self._unsaved.update(fresh)
         self.hits += hits
         self.misses += misses
 
     def save(self) -> None:
-        """Write the cache atomically; a failed write costs only speed."""
-        if not (self.cache_file and self._dirty):
+        """Add the formulas typeset in this build to the cache file, in one transaction."""
+        if not (self.cache_file and self._unsaved):
             return
+        self.close()
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        payload = json.dumps({"katex": self.version, "formulas": self._cache}, sort_keys=True, ensure_ascii=False)
-        fd, tmp = tempfile.mkstemp(dir=self.cache_file.parent, prefix=".katex-", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.replace(tmp, self.cache_file)
-        self._dirty = False
+        rows = sorted(self._unsaved.items())
+        for attempt in range(2):
+            try:
+                with closing(sqlite3.connect(self.cache_file)) as db, db:
+                    db.execute("CREATE TABLE IF NOT EXISTS formulas (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+                    db.executemany("INSERT OR REPLACE INTO formulas VALUES (?, ?)", rows)
+                break
+            except sqlite3.DatabaseError:
+                if attempt:
+                    return  # cannot write a cache: the next build is only slower
+                self.cache_file.unlink(missing_ok=True)  # damaged: start it again
+        self._unsaved = {}
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,6 +1,7 @@
 """Incremental builds: an edit re-renders only what depends on it, and the output equals a clean build."""
 
 import hashlib
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -101,16 +102,27 @@ def test_damaged_cache_is_only_slower(site, tmp_path):
     make(site)
     build_site(site.root)
     cache = site.root / ".labpress-cache"
-    (cache / "posts.pickle").write_bytes(b"not a pickle")
+    (cache / "posts.sqlite").write_bytes(b"not a database" * 100)
+    (cache / "katex.sqlite").write_bytes(b"not a database either" * 100)
     for manifest in cache.glob("output-*.json"):
         manifest.write_text("{not json")
     result = build_site(site.root)
     assert len(result.rendered_posts) == 3 and len(result.rendered_pages) == result.pages
     same_as_clean_build(site, tmp_path)
-    for html in (cache / "html").rglob("*"):  # the posts' HTML lost: those posts render again
-        if html.is_file():
-            html.unlink()
-    assert len(build_site(site.root).rendered_posts) == 3
+    assert build_site(site.root).rendered_posts == []  # the cache was made again
+
+
+def test_posts_that_rendered_are_kept_when_another_fails(site, tmp_path):
+    make(site)
+    site.post("broken.md", "---\ntitle: Broken\ndate: 2026-02-01\n---\n\nBad maths $\\frac{1}{$ here.\n")
+    from labpress.errors import ContentErrors
+
+    try:
+        build_site(site.root)
+    except ContentErrors:
+        pass
+    (site.root / "content" / "broken.md").unlink()
+    assert build_site(site.root).rendered_posts == []
     same_as_clean_build(site, tmp_path)
 
 
@@ -176,6 +188,7 @@ def test_worker_processes_build_the_same_site(site, tmp_path):
     assert sorted(result.rendered_posts) == ["content/one.md", "content/three.md", "content/two.md"]
     assert result.formulas_typeset == 3
     same_as_clean_build(site, tmp_path)
+    shutil.rmtree(site.root / ".labpress-cache")
     parallel_with_cache = build_site(site.root, out_dir=tmp_path / "cached", jobs=2)
     assert len(parallel_with_cache.rendered_posts) == 3
     assert build_site(site.root, out_dir=tmp_path / "cached").rendered_posts == []  # the workers filled the cache

@@ -78,7 +78,7 @@ def test_cache_survives_builds_and_skips_typesetting(site):
     site.post("m.md", HEAD + "Edited prose. $a$ $b$ $a$\n")  # the post renders again; its formulas do not
     second = site.build()
     assert "0 formulas typeset, 3 from cache" in second.stdout
-    assert (site.root / ".labpress-cache" / "katex.json").is_file()
+    assert (site.root / ".labpress-cache" / "katex.sqlite").is_file()
 
 
 def test_cache_key_includes_macros_and_display(tmp_path):

@@ -138,7 +138,7 @@ def test_base_url_path_only_keeps_configured_origin(site):
 def test_two_builds_are_byte_identical(site, tmp_path):
     three_posts(site)
     assert site.build("--out", str(tmp_path / "one")).returncode == 0
-    assert (site.root / ".labpress-cache" / "katex.json").is_file()
+    assert (site.root / ".labpress-cache" / "katex.sqlite").is_file()
     shutil.rmtree(site.root / ".labpress-cache")
     assert site.build("--out", str(tmp_path / "two")).returncode == 0
     assert site.build("--out", str(tmp_path / "three")).returncode == 0  # warm cache

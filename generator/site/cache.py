@@ -10,14 +10,14 @@ the work is skipped.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import shutil
+import sqlite3
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-POSTS_INDEX = "posts.pickle"
+POSTS_DB = "posts.sqlite"
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,91 +49,119 @@ def code_digest() -> str:
 
 
 class BuildCache:
-    """Rendered post bodies on disk; ``None`` folder means no caching at all."""
+    """Rendered posts in an SQLite file (``posts.sqlite``); ``None`` folder means no caching at all.
+
+    A post is kept in two parts: its body without the HTML (front matter, sections,
+    widgets: what every build needs) and the HTML, read only when a page or the feed
+    shows it. Everything a build adds is written at its end in one transaction, by
+    the parent process (workers send their posts back), together with dropping the
+    posts this build did not use, so the cache does not grow for ever.
+    """
 
     def __init__(self, folder: Path | None):
         self.folder = folder
         self.rendered_posts: list[str] = []
         self._digests: dict[Path, str | None] = {}
-        self._index: dict | None = None
-        self._index_changed = False
+        self._db: sqlite3.Connection | None = None
         self._used_keys: set[str] = set()
-        self._folders: set[Path] = set()
+        self._new: dict[str, tuple[bytes, str]] = {}  # key -> (pickled body without HTML, HTML)
 
-    def _file(self, kind: str, key: str) -> Path:
-        return self.folder / kind / key[:2] / key
+    @property
+    def file(self) -> Path:
+        return self.folder / POSTS_DB
 
-    # Posts -------------------------------------------------------------------
-    # A post is kept in two parts: its body without the HTML (front matter, sections, widgets:
-    # what every build needs), all posts together in one index file read once per build, and
-    # the HTML alone, one file per post, read only when a page or the feed shows it.
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._db is None and self.folder is not None and self.file.is_file():
+            try:
+                self._db = sqlite3.connect(self.file, isolation_level=None)
+                self._db.execute("SELECT 1 FROM posts LIMIT 1")
+            except sqlite3.Error:
+                self._discard()  # damaged or foreign: only a slower build
+        return self._db
+
+    def _discard(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self.file.unlink(missing_ok=True)
+
     @staticmethod
     def post_key(source: bytes, shown_path: str, config_digest: str) -> str:
         return digest("post", code_digest(), config_digest, shown_path, source)
 
-    def _posts_index(self) -> dict:
-        if self._index is None:
-            self._index = {}
-            if self.folder is not None:
-                try:
-                    stored = pickle.loads((self.folder / POSTS_INDEX).read_bytes())
-                    if isinstance(stored, dict):
-                        self._index = stored
-                except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-                    pass  # missing or damaged: only a slower build
-        return self._index
-
     def load_body(self, key: str):
-        """(body with ``html`` None, the file holding its HTML), or None when the post must be rendered."""
-        entry = self._posts_index().get(key)
-        if entry is None:
+        """The stored body of a post, its ``html`` left None (see ``load_html``); None when it must be rendered."""
+        db = self._connection()
+        if db is None:
             return None
-        html_file = self._file("html", key)
-        widget_files, body = entry
-        if not html_file.is_file() or any(self._file_digest(p) != h for p, h in widget_files.items()):
-            return None  # its HTML is gone, or a widget it embeds changed: render it again
+        try:
+            row = db.execute("SELECT body FROM posts WHERE key = ?", (key,)).fetchone()
+            widget_files, body = pickle.loads(row[0]) if row else (None, None)
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+            return None  # damaged: render it again
+        if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
+            return None  # never rendered, or a widget it embeds changed: render it again
         self._used_keys.add(key)
-        return body, html_file
+        return body
+
+    def load_html(self, key: str) -> str:
+        if key in self._new:
+            return self._new[key][1]
+        return self._connection().execute("SELECT html FROM posts WHERE key = ?", (key,)).fetchone()[0]
 
     def _file_digest(self, path: Path) -> str | None:
         if path not in self._digests:
             self._digests[path] = digest(path.read_bytes()) if path.is_file() else None
         return self._digests[path]
 
-    def store_html(self, key: str, html: str) -> None:
-        """Called where the post was rendered (a worker process, perhaps)."""
-        if self.folder is None:
-            return
-        html_file = self._file("html", key)
-        if html_file.parent not in self._folders:  # mkdir is a slow system call even when it exists
-            html_file.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(html_file.parent)
-        tmp = html_file.with_name(f"{key}.{os.getpid()}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(html_file)
-
     def remember(self, key: str, body) -> None:
-        """A post rendered without errors (its HTML stored by ``store_html``) joins the index."""
+        """A post rendered without errors, to be stored at the end of the build."""
         if self.folder is None:
             return
         files = {f: self._file_digest(f) for use in body.widgets for f in use.source_files()}
-        self._posts_index()[key] = (files, replace(body, html=None))
+        self._new[key] = (pickle.dumps((files, replace(body, html=None)), protocol=pickle.HIGHEST_PROTOCOL), body.html)
         self._used_keys.add(key)
-        self._index_changed = True
 
-    def prune(self) -> None:
-        """Save the index and forget entries this build did not use, so the cache does not grow for ever."""
+    def save(self) -> None:
+        """Store the posts rendered by this build and forget those it did not use."""
         if self.folder is None:
             return
-        index = {key: entry for key, entry in self._posts_index().items() if key in self._used_keys}
-        if self._index_changed or len(index) != len(self._posts_index()):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f"{POSTS_INDEX}.{os.getpid()}.tmp"
-            tmp.write_bytes(pickle.dumps(dict(sorted(index.items())), protocol=pickle.HIGHEST_PROTOCOL))
-            tmp.replace(self.folder / POSTS_INDEX)
-        for path in (self.folder / "html").glob("*/*"):
-            if path.name not in self._used_keys:
-                path.unlink(missing_ok=True)
-        for old in ("posts", "pages"):  # the layout of older versions
+        for attempt in range(2):
+            try:
+                self._save()
+                break
+            except sqlite3.DatabaseError:
+                if attempt:
+                    return  # cannot keep a cache: the next build is only slower
+                self._discard()
+        for old in ("posts", "pages", "html"):  # the layouts of older versions
             if (self.folder / old).is_dir():
                 shutil.rmtree(self.folder / old, ignore_errors=True)
+        for old in ("katex.json", "posts.pickle"):
+            (self.folder / old).unlink(missing_ok=True)
+
+    def _save(self) -> None:
+        db = self._connection()
+        if db is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            db = self._db = sqlite3.connect(self.file, isolation_level=None)
+        db.execute("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL)")
+        stored = {row[0] for row in db.execute("SELECT key FROM posts")}
+        stale = sorted(stored - self._used_keys)
+        if not self._new and not stale:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?)",
+                           [(key, body, html) for key, (body, html) in sorted(self._new.items())])
+            db.executemany("DELETE FROM posts WHERE key = ?", [(key,) for key in stale])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._new = {}
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -22,7 +22,7 @@ class Post:
     slug: str
     body: RenderedBody  # from a cache its html may be left on disk until wanted (see ``html``)
     key: str = ""  # digest of everything the body depends on (set by the build)
-    html_file: Path | None = None
+    load_html: object = None  # from the cache: a function of the key giving the body's HTML
 
     @property
     def meta(self) -> PostMeta:
@@ -32,7 +32,7 @@ class Post:
     def html(self) -> str:
         """The rendered body, read from the cache the first time it is needed."""
         if self.body.html is None:
-            self.body = replace(self.body, html=self.html_file.read_text(encoding="utf-8"))
+            self.body = replace(self.body, html=self.load_html(self.key))
         return self.body.html
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
@@ -30,10 +31,15 @@ class ThemeAssets:
     widgets: str | None = None  # the widget stylesheet, when the theme has one
 
 
-def template_environment(config: SiteConfig) -> "jinja2.Environment":
+def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environment":
+    """The theme's templates; with ``cache_dir``, compiled templates are kept there between runs."""
     import jinja2  # here: a build that renders no page never loads it
 
+    bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None
+    if cache_dir:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
     env = jinja2.Environment(
+        bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader(config.theme_dir / "templates"),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,

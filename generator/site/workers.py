@@ -28,7 +28,6 @@ class RenderContext:
     katex: object
     library: object
     cache_dir: Path | None
-    cache: object  # BuildCache: each rendered post is stored by the process that rendered it
 
 
 def default_jobs(posts_to_render: int) -> int:
@@ -38,15 +37,13 @@ def default_jobs(posts_to_render: int) -> int:
 
 
 def render_one(context: RenderContext, job: tuple[Path, str]):
-    """(post, its content errors) for one (source file, cache key); a post without errors is cached."""
+    """(post, its content errors) for one (source file, cache key)."""
     from .content import load_post
 
     source, key = job
     errors: list = []
     post = load_post(source, context.config, context.katex, errors, context.library, context.cache_dir)
     post.key = key
-    if not errors:
-        context.cache.store_html(key, post.body.html)
     return post, errors
 
 
