@@ -37,7 +37,9 @@ def render(results: dict) -> str:
         lines += build_table(size)
     lines += maths_table(results["build"])
     lines += misses(largest)
-    if results.get("reader"):
+    if results.get("reader", {}).get("unavailable"):
+        lines += ["## Reader side", "", f"Not measured: {results['reader']['unavailable']}", ""]
+    elif results.get("reader"):
         import reader
 
         lines += reader.report_lines(results["reader"])
@@ -61,7 +63,7 @@ def targets(size: dict, reader_result: dict | None) -> list[str]:
                 f" {verdict(lp['one_edit']['seconds'], ONE_EDIT_TARGET)} |")
     rows.append(f"| one-post edit under 300 ms (rebuild in `labpress serve`) | {seconds(lp['one_edit_serve']['seconds'])} |"
                 f" {verdict(lp['one_edit_serve']['seconds'], ONE_EDIT_TARGET)} |")
-    if reader_result:
+    if reader_result and not reader_result.get("unavailable"):
         rows += ["", "The reader-side targets (bytes, first paint, long tasks, widget latency) are in the"
                  " table of the Reader side section."]
     return rows + [""]

@@ -32,7 +32,6 @@ import tempfile
 import traceback
 import warnings
 import xml.etree.ElementTree as ET
-from importlib import metadata
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -199,6 +198,8 @@ def _code_column(token, env, code_line: int, char_col: int) -> int:
 # --- Running the code --------------------------------------------------------
 
 def _version(package: str) -> str:
+    from importlib import metadata  # here: slow to import, and only figure blocks need it
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:  # pragma: no cover - both are dependencies

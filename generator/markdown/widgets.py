@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import yaml
 from markdown_it import MarkdownIt
 
 from ..widgets import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
@@ -20,6 +19,8 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
     body = meta["body"]
     if not body.strip():
         return {}, "", {}
+    import yaml  # here: most posts have no widget overrides
+
     loader = yaml.SafeLoader(body)
     try:
         node = loader.get_single_node()
