@@ -170,6 +170,11 @@ def test_output_elsewhere_is_built_in_full(site, tmp_path):
     other = build_site(site.root, out_dir=tmp_path / "elsewhere")
     assert other.rendered_posts == [] and len(other.rendered_pages) == other.pages
     assert files(site.out) == files(tmp_path / "elsewhere")
+    manifests = lambda: sorted((site.root / ".labpress-cache").glob("output-*.json"))  # noqa: E731
+    assert len(manifests()) == 2
+    shutil.rmtree(tmp_path / "elsewhere")  # as `labpress check` deletes its scratch output
+    build_site(site.root)
+    assert len(manifests()) == 1  # the manifest of a folder that is gone is dropped
 
 
 def test_worker_processes_build_the_same_site(site, tmp_path):

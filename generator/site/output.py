@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None) -> None:
         _update_in_place(tree, out_dir)
     if cache_dir is not None:
         _save_manifest(tree, out_dir, cache_dir)
+        _forget_missing_outputs(cache_dir)
 
 
 def _write_staged(tree: OutputTree, out_dir: Path) -> None:
@@ -225,3 +227,19 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(json.dumps({"version": MANIFEST_VERSION, "out_dir": str(out_dir), "files": files}))
     os.replace(tmp, path)
+
+
+_OUT_DIR = re.compile(r'"out_dir": ("(?:[^"\\]|\\.)*")')
+
+
+def _forget_missing_outputs(cache_dir: Path) -> None:
+    """Drop the manifests of output folders that no longer exist (`labpress check` builds into a
+    scratch folder it deletes); a manifest names its folder in its first bytes."""
+    for manifest in cache_dir.glob("output-*.json"):
+        try:
+            with manifest.open(encoding="utf-8") as handle:
+                found = _OUT_DIR.search(handle.read(4096))
+            if found is None or not Path(json.loads(found.group(1))).is_dir():
+                manifest.unlink()
+        except (OSError, ValueError):
+            pass
