@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
 
 
 def _content_digest(data: bytes) -> str:
@@ -101,7 +101,12 @@ class Manifest:
             stored = json.loads(cls.file_for(cache_dir, out_dir).read_text(encoding="utf-8"))
             if stored.get("version") != MANIFEST_VERSION or stored.get("out_dir") != str(out_dir):
                 return None
-            entries = {path: Entry(*values) for path, values in stored["files"].items()}
+            rules = stored["rules"]  # a page's rules are kept by name: the same ones recur on every page
+            entries = {}
+            for path, (file_digest, size, mtime_ns, source, extra) in stored["files"].items():
+                if "rules" in extra:
+                    extra = {**extra, "rules": {name: rules[name] for name in extra["rules"]}}
+                entries[path] = Entry(file_digest, size, mtime_ns, source, extra)
         except (OSError, ValueError, TypeError, KeyError):
             return None  # missing or damaged: the next build writes everything
         return cls(out_dir, entries)
@@ -221,11 +226,19 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
             previous.entries.get(path) == Entry(*values) for path, values in files.items()) \
             and len(previous.entries) == len(files):
         return  # the same build as last time
+    rules: dict[str, str] = {}
+    compact: dict[str, list] = {}
+    for relative, (file_digest, size, mtime_ns, source, extra) in files.items():
+        if "rules" in extra:
+            rules.update(extra["rules"])
+            extra = {**extra, "rules": list(extra["rules"])}
+        compact[relative] = [file_digest, size, mtime_ns, source, extra]
     path = Manifest.file_for(cache_dir, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".output-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps({"version": MANIFEST_VERSION, "out_dir": str(out_dir), "files": files}))
+        handle.write(json.dumps({"version": MANIFEST_VERSION, "out_dir": str(out_dir), "rules": rules,
+                                 "files": compact}))
     os.replace(tmp, path)
 
 
