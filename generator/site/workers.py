@@ -12,6 +12,7 @@ same whichever process renders it.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,6 +65,14 @@ def _render_in_worker(job: tuple[Path, str]):
     return post, errors, fresh, hits, misses
 
 
+def _main_reimportable() -> bool:
+    """Whether a spawned worker can import this program's __main__ again (it cannot when the
+    script was piped to python's standard input)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or os.path.isfile(path)
+
+
 def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_context, arguments: tuple, jobs: int):
     """Yield (post, errors) for each (source, cache key), in order.
 
@@ -71,18 +80,27 @@ def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_
     set up by ``make_context(*arguments)``; formulas they typeset reach the
     parent's KaTeX cache, so the next build finds them.
     """
-    if jobs <= 1 or len(jobs_list) <= 1:
+    if jobs <= 1 or len(jobs_list) <= 1 or not _main_reimportable():
         for job in jobs_list:
             yield render_one(context, job)
         return
     import multiprocessing  # here, not at the top: most rebuilds never start a worker
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     # "spawn": a fresh interpreter, safe whatever threads the parent runs (progress bar, file watcher).
     spawn = multiprocessing.get_context("spawn")
     chunk = max(1, min(16, len(jobs_list) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
-                             initargs=(make_context, arguments)) as pool:
-        for post, errors, fresh, hits, misses in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
-            context.katex.absorb(fresh, hits, misses)
-            yield post, errors
+    done = 0
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
+                                 initargs=(make_context, arguments)) as pool:
+            for post, errors, fresh, hits, misses in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
+                context.katex.absorb(fresh, hits, misses)
+                done += 1
+                yield post, errors
+    except (BrokenProcessPool, OSError):
+        # Workers could not start or died (a __main__ that cannot be re-imported, such as a
+        # script piped to python; no room for another process): this process does the rest.
+        for job in jobs_list[done:]:
+            yield render_one(context, job)
