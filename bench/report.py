@@ -37,6 +37,8 @@ def render(results: dict) -> str:
         lines += build_table(size)
     lines += maths_table(results["build"])
     lines += misses(largest)
+    if results.get("reader") and not results["reader"].get("unavailable"):
+        lines += reader_misses(results["reader"])
     if results.get("reader", {}).get("unavailable"):
         lines += ["## Reader side", "", f"Not measured: {results['reader']['unavailable']}", ""]
     elif results.get("reader"):
@@ -142,6 +144,68 @@ def misses(size: dict) -> list[str]:
         if profile:
             rows += ["pyinstrument, main process:", "", "```", profile, "```", ""]
         rows += [next_step, ""]
+    return rows
+
+
+def _ms(value: float) -> str:
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _breakdown(task: dict) -> str:
+    return ", ".join(f"{part['name']} {_ms(part['ms'])}" for part in task.get("breakdown", []))
+
+
+def reader_misses(result: dict) -> list[str]:
+    """The reader-side targets missed in this run: by how much, what the Chromium trace shows, the next step."""
+    rows = []
+    load, frames, pyodide = result.get("load") or {}, result.get("frames") or {}, result.get("pyodide") or {}
+    if load.get("js_before_fcp"):
+        ran = sorted({(s["url"].rsplit("/", 1)[-1], s["event"]) for t in load.get("traced", [])
+                      for s in t.get("scripts_before_fcp", [])})
+        names = sorted({name for name, _ in ran})
+        others = [name for name in names if not name.startswith("scheme.")]
+        rows += ["### JavaScript runs before first paint", "",
+                 "In the trace, before the `firstContentfulPaint` mark: "
+                 + "; ".join(f"`{name}` ({event})" for name, event in ran) + ".", ""]
+        if len(others) < len(names):
+            rows += ["`scheme.js` is the one script in `<head>`, on purpose: a reader who chose the other colour"
+                     " scheme would otherwise see the page flash in the system's scheme before their choice applies"
+                     " (CSS alone cannot read a stored choice). It does nothing else before the first paint. Next"
+                     " step: none that keeps both; the target is missed by this one small script, by design.", ""]
+        if others:
+            rows += [f"{', '.join(f'`{n}`' for n in others)} also ran before the paint, though nothing visible"
+                     " needs it then. Next step: start it once the page has painted.", ""]
+    longest = load.get("longtask_median_ms") or 0
+    traced = [t["longest_task"] for t in load.get("traced", []) if t.get("longest_task")]
+    if longest > 50 or any(t["ms"] > 50 for t in traced):
+        worst = max(traced, key=lambda t: t["ms"]) if traced else None
+        rows += ["### A main-thread task over 50 ms during load", "",
+                 f"Median over the cold loads {_ms(longest)} (the longtask observer), missed by {_ms(max(0, longest - 50))}."
+                 + (f" The trace's longest task: {_ms(worst['ms'])}, of which {_breakdown(worst)}." if worst else ""),
+                 "",
+                 "That task is the first style and layout of the page: a long post whose every formula is KaTeX HTML"
+                 " (thousands of absolutely sized spans), on a machine painting in software. Next step: lay out less"
+                 " at first (sections far below the fold skipped with `content-visibility`, widget figures sized in"
+                 " advance), then measure again on a machine with a GPU, where paint leaves the main thread.", ""]
+    if frames.get("p95_ms", 0) >= 16:
+        rows += ["### Pre-computed frames: p95 over 16 ms", "",
+                 f"p95 {_ms(frames['p95_ms'])} (median {_ms(frames['median_ms'])}): the DOM changes after"
+                 f" {_ms(frames['dom_median_ms'])} and the next animation frame comes {_ms(frames['raf_median_ms'])} later;"
+                 " the rest is the frame's style, layout and paint. Next step: smaller frames (fewer SVG nodes) and"
+                 " a layout boundary around the figure.", ""]
+    drag = pyodide.get("drag") or {}
+    if drag.get("median_ms", 0) >= 16 or drag.get("p95_ms", 0) >= 50:
+        parts = drag.get("breakdown_median_ms", {})
+        rows += ["### Pyodide widget: update latency during a drag", "",
+                 f"Median {_ms(drag['median_ms'])} (target 16 ms), p95 {_ms(drag['p95_ms'])} (target 50 ms)."
+                 f" Where a frame's time goes (medians): input to the render request {_ms(parts.get('to_post', 0))},"
+                 f" the worker {_ms(parts.get('worker', 0))} (the kernel itself {_ms(drag.get('kernel_median_ms', 0))}),"
+                 f" the worker's reply to the frame on screen {_ms(parts.get('to_screen', 0))}.",
+                 "",
+                 "Waiting for the next animation frame alone costs up to 16.7 ms at 60 Hz, so a median under 16 ms"
+                 " needs the frame ready within the same frame as the input. Next step: draw the new SVG into the"
+                 " figure in the animation-frame callback that follows the reply (not a task after it), and cut the"
+                 " worker's overhead around the kernel (Python-side JSON and SVG string building under Pyodide).", ""]
     return rows
 
 
