@@ -277,6 +277,12 @@ def test_subpath_katex_fonts_load(browser, subpath_server):
         page = context.new_page()
         watch = PageWatch(page, subpath_server.url)
         page.goto(subpath_server.url + DEMO_POST)
+        # Blocks are laid out as they come near the screen, and a font loads once text using it is
+        # laid out: bring the first displayed formula on screen, as a reader would.
+        page.evaluate("""() => new Promise((resolve) => {
+            document.querySelector('.math-display').scrollIntoView({block: 'center', behavior: 'instant'});
+            requestAnimationFrame(() => requestAnimationFrame(resolve));
+        })""")
         fonts = page.evaluate(
             "() => document.fonts.ready.then(() => [...document.fonts].map(f => [f.family, f.status]))"
         )
@@ -462,16 +468,25 @@ def test_no_horizontal_overflow_at_375px(browser, demo_build, demo_server):
     assert not overflowing, "\n".join(overflowing)
 
 
-WIDE_CONTENT_JS = """() => [...document.querySelectorAll('.math-display, .table-scroll, pre')].map(el => {
+# Each block is brought on screen first, as a reader scrolling to it would: the theme lays out
+# blocks of a post only near the screen (content-visibility), so one never seen has no width yet.
+WIDE_CONTENT_JS = """async () => {
+  const frames = () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  const out = [];
+  for (const el of document.querySelectorAll('.math-display, .table-scroll, pre')) {
+    el.scrollIntoView({block: 'center', behavior: 'instant'});
+    await frames();
     const box = el.getBoundingClientRect();
     const before = el.scrollLeft;
     el.scrollLeft = 40;
     const scrolled = el.scrollLeft > before;
     el.scrollLeft = before;
-    return {kind: el.className || el.tagName, left: box.left, right: box.right,
-            overflows: el.scrollWidth > el.clientWidth, overflowX: getComputedStyle(el).overflowX,
-            scrolled, viewport: window.innerWidth};
-})"""
+    out.push({kind: el.className || el.tagName, left: box.left, right: box.right,
+              overflows: el.scrollWidth > el.clientWidth, overflowX: getComputedStyle(el).overflowX,
+              scrolled, viewport: window.innerWidth});
+  }
+  return out;
+}"""
 
 
 @pytest.mark.parametrize("path", [DEMO_POST, CODE_POST])
@@ -539,6 +554,9 @@ def test_screenshot(browser, demo_server, name, path, scheme, width):
     with open_context(browser, color_scheme=scheme, viewport={"width": width, "height": 900}) as context:
         page = context.new_page()
         page.goto(demo_server.url + path)
+        # Blocks of a post are drawn only near the screen (content-visibility: auto), so a capture of
+        # the whole page would show the ones far from it blank: draw them all, as a reader scrolling sees them.
+        page.add_style_tag(content=".post-body * { content-visibility: visible !important; }")
         wait_for_fonts(page)
         page.screenshot(path=str(target), full_page=True)
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
