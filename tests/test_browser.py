@@ -413,6 +413,22 @@ def test_toggle_choice_persists_across_reload(browser, demo_server, system, chos
         assert scheme_state(page)[0] == chosen
 
 
+@pytest.mark.parametrize(("system", "stored", "dark"), [
+    ("light", None, False), ("dark", None, True), ("light", "dark", True), ("dark", "light", False),
+])
+def test_toggle_icon_follows_the_scheme(browser, demo_server, system, stored, dark):
+    """The icon is CSS's (from the scheme in effect), so it is right in the first frame; aria-pressed agrees."""
+    with open_context(browser, color_scheme=system) as context:
+        if stored:
+            context.add_init_script(f"localStorage.setItem('{THEME_KEY}', '{stored}')")
+        page = context.new_page()
+        page.goto(demo_server.url + DEMO_POST)
+        icon = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.scheme-toggle-icon'), '::before').content")
+        assert icon == ('"☀"' if dark else '"☾"'), icon
+        assert scheme_state(page)[1] == ("true" if dark else "false")
+
+
 # --------------------------------------------------------------------------- 5. WCAG AA contrast
 
 

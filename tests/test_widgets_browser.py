@@ -882,3 +882,22 @@ def test_latest_state_wins(demo_page):
     again = snapshot(page, fig_id)
     assert canonical_svg(again["svg"], again["state"]) == canonical_svg(settled["svg"], settled["state"])
     assert again["readouts"] == settled["readouts"] and again["caption"] == settled["caption"]
+
+
+# --------------------------------------------------------------------------- 9. the runtime waits for the first paint
+
+
+def test_runtime_runs_after_the_first_paint(browser, demo_server):
+    """The figures are in the page already: the runtime module is imported only once it has painted."""
+    with open_context(browser, viewport={"width": 1280, "height": 720}) as context:
+        page, recorder, _ = open_page(context, demo_server.url + DEMO_POST)
+        times = page.evaluate("""() => ({
+            fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
+            runtime: performance.getEntriesByName('labpress-runtime')[0]?.startTime ?? null,
+            enhanced: document.querySelectorAll('figure.widget.is-enhanced').length,
+        })""")
+        assert times["fcp"] is not None and times["runtime"] is not None, times
+        assert times["runtime"] >= times["fcp"], f"the widget runtime ran before the first paint: {times}"
+        assert times["enhanced"] == len(DEMO_WIDGETS), times
+        assert not recorder.errors and not recorder.console_errors(), (recorder.errors, recorder.console_errors())
+

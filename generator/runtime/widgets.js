@@ -18,6 +18,8 @@ const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shif
 
 const widgets = new Map(); // id -> Widget
 
+performance.mark?.("labpress-runtime"); // when this module ran: the theme runs it after the first paint
+
 // ---------------------------------------------------------------- small helpers
 
 function parseJSON(text, fallback) {
@@ -231,11 +233,10 @@ class Widget {
     this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
     this.unavailable = false;
 
-    this.lastFrame = {
-      svg: this.stage?.innerHTML.trim() || "",
-      readouts: Object.fromEntries([...figure.querySelectorAll("output[data-readout]")].map((o) => [o.dataset.readout, o.textContent])),
-      caption: this.captionEl?.textContent || "",
-    };
+    // The frame on screen, once it is not the build's own any more. The build's frame is not read
+    // back (serialising a large figure is not free): only where it drew the handles is kept.
+    this.lastFrame = null;
+    this.builtHandles = this.handles().map((h) => [h, h.getAttribute("cx"), h.getAttribute("cy")]);
     this.sliderSuffix = new Map();
     for (const control of this.controls) {
       if (control.kind !== "slider") continue;
@@ -755,8 +756,15 @@ class Widget {
     this.state = clone(this.shownState);
     this.syncControls();
     if (this.stage && this.handles().length) { // put the handles back where the figure drew them
-      this.stage.innerHTML = this.lastFrame.svg;
-      this.currentSvg = this.lastFrame.svg;
+      if (this.lastFrame) {
+        this.stage.innerHTML = this.lastFrame.svg;
+        this.currentSvg = this.lastFrame.svg;
+      } else {
+        for (const [handle, cx, cy] of this.builtHandles) {
+          if (cx !== null) handle.setAttribute("cx", cx);
+          if (cy !== null) handle.setAttribute("cy", cy);
+        }
+      }
       this.handlesMoved = false;
     }
     for (const el of this.form?.querySelectorAll("input, button, select, textarea") || []) el.disabled = true;
@@ -804,10 +812,18 @@ function observeForIdleStart(list) {
 
 const publicWidgets = new Map(); // id -> {render, state}: the small face tests and benchmarks use
 
-function enhanceAll() {
+/** Resolves in a later task, so that other work (input, rendering) can run in between. */
+function yieldToMain() {
+  if (globalThis.scheduler && typeof globalThis.scheduler.yield === "function") return globalThis.scheduler.yield();
+  return new Promise((resolve) => window.setTimeout(resolve, 0));
+}
+
+/** One widget per task: a page with many widgets never holds the main thread for long. */
+async function enhanceAll() {
   const made = [];
   for (const figure of document.querySelectorAll("figure.widget")) {
     if (figure.classList.contains("is-enhanced")) continue;
+    if (made.length) await yieldToMain();
     try {
       const w = new Widget(figure);
       widgets.set(w.id, w);
@@ -821,16 +837,18 @@ function enhanceAll() {
 }
 
 const ready = new Promise((resolve) => {
-  const go = () => {
-    enhanceAll();
-    resolve();
-  };
+  const go = () => enhanceAll().then(resolve);
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", go, { once: true });
   else go();
 });
 
-window.labpress = Object.assign(window.labpress || {}, {
-  ready,
+// The theme's scheme.js imports this module once the page has painted, and has already made
+// window.labpress.ready (callers may be waiting on it); loaded by a plain module script, this
+// module makes it itself.
+const api = window.labpress || (window.labpress = {});
+Object.assign(api, {
   widgets: publicWidgets,
   pyodideReady: () => runtime.start(), // resolves true once Python answers, false if it never will
 });
+if (!api.ready) api.ready = ready;
+if (typeof api._resolveReady === "function") ready.then(api._resolveReady);

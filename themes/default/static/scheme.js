@@ -1,52 +1,99 @@
-// Colour scheme: follows the reader's system preference until they press the
-// toggle; their choice is then remembered. Loaded in <head> so a stored choice
-// applies before the first paint (no flash of the other scheme).
+// Colour scheme: follows the system preference until the reader presses the toggle; their choice
+// is then remembered. The page's one script in <head>: before the first paint it only applies a
+// stored choice (no flash of the other scheme), shows the toggle and listens for its clicks (the
+// icon follows the scheme in CSS). After the paint: the toggle's aria-pressed and title, and the
+// widget runtime named by <template id="labpress-widget-runtime">, if the page has widgets.
 (function () {
   "use strict";
   var KEY = "labpress-scheme";
   var root = document.documentElement;
-  var media = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : null;
+  var media = null;
 
-  function stored() {
-    try {
-      var value = window.localStorage.getItem(KEY);
-      return value === "dark" || value === "light" ? value : null;
-    } catch (e) {
-      return null; // storage blocked: follow the system
-    }
+  try {
+    var choice = window.localStorage.getItem(KEY);
+    if (choice === "dark" || choice === "light") root.setAttribute("data-scheme", choice);
+  } catch (e) {
+    /* storage blocked: follow the system */
   }
+  root.setAttribute("data-scheme-toggle", ""); // style.css shows the toggle
 
   function effective() {
-    return stored() || (media && media.matches ? "dark" : "light");
+    var chosen = root.getAttribute("data-scheme");
+    if (chosen === "dark" || chosen === "light") return chosen;
+    if (media === null) media = window.matchMedia ? window.matchMedia("(prefers-color-scheme: dark)") : false;
+    return media && media.matches ? "dark" : "light";
   }
-
-  var choice = stored();
-  if (choice) root.setAttribute("data-scheme", choice);
 
   function sync(button) {
     var dark = effective() === "dark";
     button.setAttribute("aria-pressed", dark ? "true" : "false");
-    button.querySelector(".scheme-toggle-text").textContent = "Dark mode";
     button.title = dark ? "Switch to the light colour scheme" : "Switch to the dark colour scheme";
   }
 
-  document.addEventListener("DOMContentLoaded", function () {
-    var button = document.getElementById("theme-toggle");
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("#theme-toggle") : null;
     if (!button) return;
-    button.hidden = false;
-    sync(button);
-    button.addEventListener("click", function () {
-      var next = effective() === "dark" ? "light" : "dark";
-      root.setAttribute("data-scheme", next);
-      try {
-        window.localStorage.setItem(KEY, next);
-      } catch (e) {
-        /* not remembered, still applied */
-      }
-      sync(button);
-    });
-    if (media && media.addEventListener) {
-      media.addEventListener("change", function () { sync(button); });
+    var next = effective() === "dark" ? "light" : "dark";
+    root.setAttribute("data-scheme", next);
+    try {
+      window.localStorage.setItem(KEY, next);
+    } catch (e) {
+      /* not remembered, still applied */
     }
+    sync(button);
+  });
+
+  var toggled = false;
+  function finishToggle() {
+    var button = document.getElementById("theme-toggle");
+    if (toggled || !button) return; // not parsed yet: the load event comes back
+    toggled = true;
+    button.hidden = false; // shown by style.css already; now the markup says so too
+    sync(button);
+    if (media && media.addEventListener) media.addEventListener("change", function () { sync(button); });
+  }
+
+  // window.labpress.ready exists from the start (callers wait on it); the runtime resolves it.
+  var template = document.getElementById("labpress-widget-runtime");
+  var script = template && template.content && template.content.querySelector("script[src]");
+  var runtime = script ? new URL(script.getAttribute("src"), document.baseURI).href : null;
+  if (runtime) {
+    var lp = window.labpress = window.labpress || {};
+    lp.ready = lp.ready || new Promise(function (resolve) {
+      Object.defineProperty(lp, "_resolveReady", { value: resolve, configurable: true });
+    });
+  }
+
+  var painted = false;
+  function afterPaint() {
+    if (painted) return;
+    painted = true;
+    finishToggle();
+    if (!runtime) return;
+    import(runtime).catch(function (err) {
+      console.warn("LabPress: the widget runtime did not load (" + (err && err.message || err) + "); figures stay static.");
+      window.labpress.widgets = window.labpress.widgets || new Map();
+      if (window.labpress._resolveReady) window.labpress._resolveReady();
+    });
+  }
+
+  // The first-contentful-paint entry arrives once that frame is on screen.
+  var observing = false;
+  try {
+    if (PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
+      var observer = new PerformanceObserver(function (list) {
+        if (!list.getEntriesByName("first-contentful-paint").length) return;
+        observer.disconnect();
+        afterPaint();
+      });
+      observer.observe({ type: "paint", buffered: true });
+      observing = true;
+    }
+  } catch (e) {
+    /* no paint timing: the load event stands in for it */
+  }
+  window.addEventListener("load", function () {
+    finishToggle(); // the toggle's state is right by the load event at the latest
+    if (!observing) window.setTimeout(afterPaint, 0);
   });
 })();
