@@ -901,3 +901,37 @@ def test_runtime_runs_after_the_first_paint(browser, demo_server):
         assert times["enhanced"] == len(DEMO_WIDGETS), times
         assert not recorder.errors and not recorder.console_errors(), (recorder.errors, recorder.console_errors())
 
+
+# --------------------------------------------------------------------------- 10. frames are patched in place
+
+
+def test_new_frames_keep_the_elements_the_reader_holds(demo_page):
+    """A new frame changes the figure in place: the SVG and a focused handle stay the same elements
+    (focus and hover are not lost), and the markup still equals the kernel's."""
+    page = demo_page.page
+    fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
+    assert page.evaluate("() => window.labpress.pyodideReady()") is True
+    wait_settled(page, fig_id, widget)
+    handle = handle_locator(page, fig_id, "optimum")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    page.evaluate("""(id) => {
+        const fig = document.getElementById(id);
+        window.__lpHeld = {svg: fig.querySelector('.widget-stage svg'), handle: document.activeElement};
+    }""", fig_id)
+    before = snapshot(page, fig_id)
+    x, y = before["state"]["optimum"]
+    control = widget.controls["optimum"]
+    move = control.step if x + control.step <= control.x[1] else -control.step
+    page.keyboard.press("ArrowRight" if move > 0 else "ArrowLeft")
+    expected = {**before["state"], "optimum": [tidy(x + move), y]}
+    snap, _ = wait_settled(page, fig_id, widget, expect_state=expected)
+    assert canonical_svg(snap["svg"], snap["state"]) != canonical_svg(before["svg"], before["state"]), "no new frame"
+    kept = page.evaluate("""(id) => {
+        const fig = document.getElementById(id);
+        const handle = fig.querySelector('.widget-stage circle.lp-handle');
+        return {svg: fig.querySelector('.widget-stage svg') === window.__lpHeld.svg,
+                handle: handle === window.__lpHeld.handle, focused: document.activeElement === handle};
+    }""", fig_id)
+    assert kept == {"svg": True, "handle": True, "focused": True}, kept
+

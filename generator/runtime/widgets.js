@@ -87,6 +87,54 @@ function frameKey(controls, state) {
   return parts.join("-");
 }
 
+// ---------------------------------------------------------------- swapping frames in place
+
+// A new frame is parsed off the page (in a template: no style, no layout) and the figure on the
+// page is then changed only where the two differ. Most of a figure stays the same from one frame
+// to the next (axes, grid, ticks, labels), so the browser restyles and re-lays-out a few shapes
+// instead of a whole new SVG, and the elements a reader is holding (a focused or hovered handle)
+// stay the same elements. The result is the same tree as setting innerHTML.
+const parser = document.createElement("template");
+
+function sameAttributes(live, fresh) {
+  for (const attr of [...live.attributes]) {
+    if (!fresh.hasAttributeNS(attr.namespaceURI, attr.localName)) live.removeAttributeNS(attr.namespaceURI, attr.localName);
+  }
+  for (const attr of fresh.attributes) {
+    if (live.getAttributeNS(attr.namespaceURI, attr.localName) !== attr.value) {
+      live.setAttributeNS(attr.namespaceURI, attr.name, attr.value);
+    }
+  }
+}
+
+function sameChildren(live, fresh) {
+  const want = [...fresh.childNodes];
+  const have = [...live.childNodes];
+  want.forEach((node, i) => {
+    const old = have[i];
+    if (old && old.nodeType === node.nodeType && old.nodeName === node.nodeName && old.namespaceURI === node.namespaceURI) {
+      if (node.nodeType === Node.ELEMENT_NODE) {
+        sameAttributes(old, node);
+        sameChildren(old, node);
+      } else if (old.nodeValue !== node.nodeValue) {
+        old.nodeValue = node.nodeValue;
+      }
+    } else if (old) {
+      live.replaceChild(node, old); // the parsed node itself: the template's tree is thrown away
+    } else {
+      live.appendChild(node);
+    }
+  });
+  for (let i = have.length - 1; i >= want.length; i--) have[i].remove();
+}
+
+/** Make `container`'s content equal to `markup`, as container.innerHTML = markup would. */
+function patchMarkup(container, markup) {
+  parser.innerHTML = markup;
+  sameChildren(container, parser.content);
+  parser.innerHTML = "";
+}
+
 // ---------------------------------------------------------------- pre-computed frames
 
 const frameFiles = new Map(); // url -> Promise<frames object>
@@ -217,6 +265,7 @@ class Widget {
     this.form = figure.querySelector(".widget-controls"); // a <fieldset> (or <form>) holding the controls
     this.statusEl = figure.querySelector(".widget-status");
     this.captionEl = figure.querySelector(".widget-caption");
+    this.readoutEls = [...figure.querySelectorAll("output[data-readout]")];
 
     this.seq = 0; // version of this.state; bumped on every change
     this.shownSeq = 0; // version of the frame on screen (or of the error shown over it)
@@ -672,22 +721,27 @@ class Widget {
   show(frame, seq, state, source) {
     const focused = this.handles().find((h) => h === document.activeElement)?.dataset.control;
     if (this.stage && typeof frame.svg === "string" && (frame.svg !== this.currentSvg || this.handlesMoved)) {
-      this.stage.innerHTML = frame.svg;
+      patchMarkup(this.stage, frame.svg);
       this.currentSvg = frame.svg;
       this.handlesMoved = false;
       this.decorateHandles();
-      if (focused) this.handles().find((h) => h.dataset.control === focused)?.focus({ preventScroll: true });
+      // A handle the kernel drew anew (not patched in place) takes the focus back.
+      if (focused && document.activeElement?.dataset?.control !== focused) {
+        this.handles().find((h) => h.dataset.control === focused)?.focus({ preventScroll: true });
+      }
     }
     const readouts = frame.readouts || {};
-    for (const output of this.figure.querySelectorAll("output[data-readout]")) {
+    for (const output of this.readoutEls) {
       const name = output.dataset.readout;
-      if (Object.hasOwn(readouts, name)) output.textContent = readouts[name];
+      if (Object.hasOwn(readouts, name) && output.textContent !== readouts[name]) output.textContent = readouts[name];
     }
-    if (this.captionEl && typeof frame.caption === "string") this.captionEl.textContent = frame.caption;
+    if (this.captionEl && typeof frame.caption === "string" && this.captionEl.textContent !== frame.caption) {
+      this.captionEl.textContent = frame.caption;
+    }
     this.shownSeq = seq;
     this.shownState = state || this.shownState;
     this.lastFrame = { svg: frame.svg, readouts: { ...readouts }, caption: frame.caption ?? "" };
-    this.figure.dataset.source = source;
+    if (this.figure.dataset.source !== source) this.figure.dataset.source = source;
     if (this.figure.classList.contains("is-error")) {
       this.figure.classList.remove("is-error");
       this.setStatus("");
