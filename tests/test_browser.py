@@ -523,6 +523,40 @@ def test_wide_content_scrolls_in_its_own_container(browser, demo_server, path):
     assert not problems, "\n".join(problems)
 
 
+SETTLED_SCROLL_JS = """async (id) => {
+  // Until the (smooth) scroll has stopped for half a second, then where the target is.
+  let last = -1, still = 0;
+  for (let i = 0; i < 100 && still < 5; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    still = scrollY === last ? still + 1 : 0;
+    last = scrollY;
+  }
+  return document.getElementById(id).getBoundingClientRect().top;
+}"""
+
+
+@pytest.mark.parametrize("how", ["opened at the anchor", "in-page link"])
+def test_anchor_jumps_land_on_their_target(browser, demo_server, how):
+    """Blocks far from the screen are laid out lazily with guessed heights; a smooth jump to an anchor
+    must still end with its target at the top (a warming-up widget passed on the way may add a line)."""
+    target = "conclusion"
+    with open_context(browser, viewport={"width": 1280, "height": 720}, reduced_motion="no-preference") as context:
+        page = context.new_page()
+        if how == "opened at the anchor":
+            page.goto(f"{demo_server.url}{DEMO_POST}#{target}")
+        else:
+            page.goto(demo_server.url + DEMO_POST)
+            page.evaluate("""(id) => {
+                const link = document.createElement('a');
+                link.href = '#' + id;
+                link.textContent = 'jump';
+                document.querySelector('.post-header').append(link);
+                link.click();
+            }""", target)
+        top = page.evaluate(SETTLED_SCROLL_JS, target)
+        assert -2 <= top <= 60, f"#{target} ended {top:.0f} px from the top of the viewport"
+
+
 # --------------------------------------------------------------------------- 7. landmarks and headings
 
 HEADINGS_JS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6, [role=heading]')].map(h => [

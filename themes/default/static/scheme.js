@@ -1,8 +1,9 @@
 // Colour scheme: follows the system preference until the reader presses the toggle; their choice
 // is then remembered. The page's one script in <head>: before the first paint it only applies a
-// stored choice (no flash of the other scheme), shows the toggle and listens for its clicks (the
-// icon follows the scheme in CSS). After the paint: the toggle's aria-pressed and title, and the
-// widget runtime named by <template id="labpress-widget-runtime">, if the page has widgets.
+// stored choice (no flash of the other scheme), marks the root for style.css (data-js: show the
+// toggle, smooth scrolling; data-anchor-jump, below) and listens for clicks (the toggle's icon
+// follows the scheme in CSS). After the paint: the toggle's aria-pressed and title, and the widget
+// runtime named by <template id="labpress-widget-runtime">, if the page has widgets.
 (function () {
   "use strict";
   var KEY = "labpress-scheme";
@@ -15,7 +16,10 @@
   } catch (e) {
     /* storage blocked: follow the system */
   }
-  root.setAttribute("data-scheme-toggle", ""); // style.css shows the toggle
+  root.setAttribute("data-js", "");
+  // Posts lay out blocks lazily, with first-guess heights; a smooth jump to an anchor needs the real
+  // ones above its target, so a page opened at an anchor is laid out in full (style.css).
+  if (window.location.hash) root.setAttribute("data-anchor-jump", "");
 
   function effective() {
     var chosen = root.getAttribute("data-scheme");
@@ -31,7 +35,13 @@
   }
 
   document.addEventListener("click", function (event) {
-    var button = event.target.closest ? event.target.closest("#theme-toggle") : null;
+    if (!event.target.closest) return;
+    var link = event.target.closest("a[href*='#']");
+    if (link && link.hash && link.pathname === window.location.pathname && link.origin === window.location.origin) {
+      var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      if (target && target.closest(".post-body, .post-footer")) root.setAttribute("data-anchor-jump", ""); // as above
+    }
+    var button = event.target.closest("#theme-toggle");
     if (!button) return;
     var next = effective() === "dark" ? "light" : "dark";
     root.setAttribute("data-scheme", next);
