@@ -38,7 +38,12 @@
     if (!event.target.closest) return;
     var link = event.target.closest("a[href*='#']");
     if (link && link.hash && link.pathname === window.location.pathname && link.origin === window.location.origin) {
-      var target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      var target = null;
+      try {
+        target = document.getElementById(decodeURIComponent(link.hash.slice(1)));
+      } catch (e) {
+        /* not a valid fragment */
+      }
       if (target && target.closest(".post-body, .post-footer")) root.setAttribute("data-anchor-jump", ""); // as above
     }
     var button = event.target.closest("#theme-toggle");
