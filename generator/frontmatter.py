@@ -60,6 +60,18 @@ def tag_slug(tag: str) -> str:
     return slug or "tag"
 
 
+def _failing_value(loader, node):
+    """The start mark of the first value of the mapping ``node`` that cannot be constructed."""
+    import yaml
+
+    for _key, value in getattr(node, "value", []) if isinstance(node, yaml.MappingNode) else []:
+        try:
+            yaml.SafeLoader("").construct_object(value, deep=True)
+        except ValueError:
+            return value.start_mark
+    return node.start_mark
+
+
 def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: SiteConfig) -> PostMeta:
     """Validate YAML ``text`` that starts on 1-based line ``first_line`` of the post."""
     import yaml  # here: builds that parse no front matter (all cached) never load it
@@ -72,7 +84,12 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            values = loader.construct_document(node) if node is not None else None
+            try:
+                values = loader.construct_document(node) if node is not None else None
+            except ValueError as exc:  # a value YAML reads but cannot build, such as the date 2026-13-01
+                where = _failing_value(loader, node)
+                sink.add(first_line + where.line, where.column + 1, f"front matter value is not valid: {exc}")
+                return meta
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:

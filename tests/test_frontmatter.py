@@ -125,3 +125,8 @@ def test_drafts_left_out_unless_asked(site):
     site.post("d.md", "---\ntitle: Draft one\ndate: 2026-01-01\nstatus: draft\n---\nBody\n")
     assert site.build("--drafts").returncode == 0
     assert (site.out / "d" / "index.html").is_file()
+
+
+def test_a_date_yaml_cannot_build_is_a_content_error(site):
+    outcome, _ = site.build_post("---\ntitle: X\ndate: 2026-13-01\n---\n\nBody.\n")
+    assert outcome.returncode == 1 and "content/p.md:3:7: error: front matter value is not valid" in outcome.stderr
