@@ -25,12 +25,17 @@ _TOP_LEVEL = {
     "math": dict,
     "pyodide": dict,
     "widgets": dict,
+    "limits": dict,
 }
 _MASTHEAD = {"kicker": str, "established": str}
 _SERIES = {"title": str, "description": str}
 _MATH = {"macros": dict}
 _PYODIDE = {"packages": str}
 _WIDGETS = {"max_states": int, "max_frame_bytes": int}
+# Bounds on work an author's input asks for: past one, an error at its position names the key to raise.
+_LIMITS = {"seconds_per_block": (int, float), "formula_chars": int}
+DEFAULT_SECONDS_PER_BLOCK = 30.0
+DEFAULT_FORMULA_CHARS = 10_000
 _SERIES_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -58,6 +63,9 @@ class SiteConfig:
     pyodide_packages: str = "local"
     widget_max_states: int = 512
     widget_max_frame_bytes: int = 1_000_000
+    # [limits]: each figure block, run block and widget kernel at build time; each formula's TeX.
+    seconds_per_block: float = DEFAULT_SECONDS_PER_BLOCK
+    formula_chars: int = DEFAULT_FORMULA_CHARS
 
     @property
     def base_url(self) -> str:
@@ -92,8 +100,8 @@ def _check_table(table: dict, schema: dict, where: str, text: str, path: str) ->
                 f"{did_you_mean(key, schema)}; known keys: {', '.join(sorted(schema))}"
             )
         expected = schema[key]
-        if not isinstance(value, expected):
-            kind = {str: "a string", dict: "a table", int: "a whole number"}[expected]
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            kind = {str: "a string", dict: "a table", int: "a whole number"}.get(expected, "a number")
             raise ConfigError(f"{path}{_line_of(text, key)}: error: '{where}{key}' must be {kind}")
 
 
@@ -136,6 +144,11 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
     for key in _WIDGETS:
         if key in widgets and widgets[key] < 0:
             raise ConfigError(f"{shown}{_line_of(text, key)}: error: 'widgets.{key}' must not be negative")
+    limits = data.get("limits", {})
+    _check_table(limits, _LIMITS, "limits.", text, shown)
+    for key in _LIMITS:
+        if key in limits and not limits[key] > 0:
+            raise ConfigError(f"{shown}{_line_of(text, key)}: error: 'limits.{key}' must be more than 0")
     if pyodide.get("packages", "local") not in ("local", "cdn"):
         raise ConfigError(f"{shown}{_line_of(text, 'packages')}: error: 'pyodide.packages' must be \"local\" or \"cdn\"")
 
@@ -182,6 +195,8 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         pyodide_packages=pyodide.get("packages", "local"),
         widget_max_states=widgets.get("max_states", 512),
         widget_max_frame_bytes=widgets.get("max_frame_bytes", 1_000_000),
+        seconds_per_block=float(limits.get("seconds_per_block", DEFAULT_SECONDS_PER_BLOCK)),
+        formula_chars=limits.get("formula_chars", DEFAULT_FORMULA_CHARS),
     )
     if not (config.theme_dir / "templates").is_dir():
         raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: theme '{theme}' not found at {config.theme_dir}")
