@@ -8,7 +8,8 @@ Neither ever shows a Python traceback.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+import itertools
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 
@@ -23,6 +24,60 @@ class ContentError:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.col}: error: {self.message}"
+
+
+# An error message quotes what the author wrote, but never pages of it.
+QUOTE_CHARS = 80
+MESSAGE_CHARS = 400
+# Errors kept for one file; past this the rest are counted in one last error.
+ERRORS_PER_FILE = 50
+
+
+def shorten(value, limit: int = QUOTE_CHARS) -> str:
+    """``value`` as text for an error message: one line, at most ``limit`` characters."""
+    text = value if isinstance(value, str) else _bounded_repr(value, limit)
+    text = text.replace("\r", "\\r").replace("\n", "\\n")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded_repr(value, limit: int) -> str:
+    """str() of a value read from YAML, built only up to about ``limit`` characters (a
+    nested list a million items long is never turned into text in full)."""
+    parts: list[str] = []
+    size = 0
+    stack: list = [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if isinstance(item, _Literal):
+            text = item.text
+        elif isinstance(item, list):
+            stack.append(_Literal("]"))
+            children = [x for child in itertools.islice(item, limit) for x in (child, _Literal(", "))]
+            stack.extend(reversed(children[:-1]))
+            text = "["
+        elif isinstance(item, dict):
+            stack.append(_Literal("}"))
+            pairs = [x for key, child in itertools.islice(item.items(), limit)
+                     for x in (key, _Literal(": "), child, _Literal(", "))]
+            stack.extend(reversed(pairs[:-1]))
+            text = "{"
+        else:
+            text = repr(item) if isinstance(item, str) else str(item)
+            text = text[: limit + 1]
+        parts.append(text)
+        size += len(text)
+    text = "".join(parts)
+    return text if not stack else text + "…"
+
+
+@dataclass(frozen=True)
+class _Literal:
+    text: str
+
+
+def printable_path(text: str) -> str:
+    """A path as text that can always be printed: bytes that are not UTF-8 are shown as \\xNN."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class ContentErrors(Exception):
@@ -44,8 +99,19 @@ class ErrorSink:
     path: str
     errors: list[ContentError] = field(default_factory=list)
 
+    dropped: int = 0  # errors past ERRORS_PER_FILE, counted in the last one
+
     def add(self, line: int, col: int, message: str) -> None:
-        self.errors.append(ContentError(self.path, max(line, 1), max(col, 1), message))
+        if len(message) > MESSAGE_CHARS:  # a safety net: messages quote values through shorten()
+            message = message[: MESSAGE_CHARS - 1] + "…"
+        error = ContentError(self.path, max(line, 1), max(col, 1), message)
+        if len(self.errors) < ERRORS_PER_FILE:
+            self.errors.append(error)
+            return
+        self.dropped += 1
+        if self.dropped > 1:
+            error = self.errors.pop()  # the summary, at the first error not shown
+        self.errors.append(replace(error, message=f"{self.dropped} more errors in this file are not shown"))
 
     def __bool__(self) -> bool:
         return bool(self.errors)
@@ -60,6 +126,7 @@ def did_you_mean(word: str, choices) -> str:
 def display_path(path: Path, root: Path) -> str:
     """The path an author would type: relative to the site directory when inside it."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+        shown = path.resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        shown = path.as_posix()
+    return printable_path(shown)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from .config import SiteConfig
-from .errors import ErrorSink, did_you_mean
+from .errors import ErrorSink, did_you_mean, shorten
 
 STATUSES = ("draft", "running", "complete")
 VERDICTS = ("confirmed", "refuted", "mixed", "inconclusive")
@@ -31,6 +31,13 @@ FIELDS = (
 # The block at the top of a post: between two '---' lines.
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
 _TAG = re.compile(r"^[\w][\w .+#-]*$")
+
+# Bounds on what a post's front matter may hold; its fields need far less. They keep a hostile or
+# broken file (a "billion laughs" of nested YAML aliases, a list nested ten thousand deep) from
+# taking the build's time and memory: past them the front matter is an error, never expanded.
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+MAX_VALUES = 10_000  # values after every alias is expanded
+MAX_DEPTH = 50  # lists and mappings inside one another
 
 
 @dataclass
@@ -61,22 +68,66 @@ def tag_slug(tag: str) -> str:
 
 
 def _failing_value(loader, node):
-    """The start mark of the first value of the mapping ``node`` that cannot be constructed."""
+    """The first value of the mapping ``node`` that cannot be constructed (else ``node``)."""
     import yaml
 
     for _key, value in getattr(node, "value", []) if isinstance(node, yaml.MappingNode) else []:
         try:
             yaml.SafeLoader("").construct_object(value, deep=True)
-        except ValueError:
-            return value.start_mark
-    return node.start_mark
+        except Exception:  # whatever a value fails with, it is this value that fails
+            return value
+    return node
+
+
+def _too_big(node) -> tuple[object, str] | None:
+    """(node to point at, message) when the document ``node`` holds more values than MAX_VALUES once
+    its aliases are expanded, or nests deeper than MAX_DEPTH; None when it is within bounds.
+
+    Walks the composed nodes without building anything: an alias is the very node it names, so a
+    value repeated through aliases is counted each time it is used, and the walk stops at the bound.
+    """
+    import yaml
+
+    tops = node.value if isinstance(node, yaml.MappingNode) else [(node, node)]
+    count = 0
+    for key_node, value_node in tops:
+        stack = [(value_node, 1)]
+        while stack:
+            current, depth = stack.pop()
+            count += 1
+            if count > MAX_VALUES:
+                return key_node, (f"front matter holds more than {MAX_VALUES:,} values, counting each use of"
+                                  " an alias (*name) in full; a post's fields need a few")
+            if depth > MAX_DEPTH:
+                return current, f"front matter nests lists or mappings more than {MAX_DEPTH} deep"
+            if isinstance(current, yaml.SequenceNode):
+                stack.extend((child, depth + 1) for child in current.value)
+            elif isinstance(current, yaml.MappingNode):
+                stack.extend((child, depth + 1) for pair in current.value for child in pair)
+    return None
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """0-based line and 1-based column of a character offset in ``text``."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset), offset - line_start + 1
 
 
 def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: SiteConfig) -> PostMeta:
     """Validate YAML ``text`` that starts on 1-based line ``first_line`` of the post."""
     import yaml  # here: builds that parse no front matter (all cached) never load it
+    from yaml.reader import Reader
 
     meta = PostMeta()
+    if len(text) > MAX_FRONT_MATTER_CHARS:
+        sink.add(first_line - 1, 1, f"front matter is longer than {MAX_FRONT_MATTER_CHARS // 1024} KiB:"
+                                    " keep long text in the post's body")
+        return meta
+    bad = Reader.NON_PRINTABLE.search(text)  # what YAML refuses to read, such as a NUL byte
+    if bad:
+        line0, col = _position(text, bad.start())
+        sink.add(first_line + line0, col, f"front matter cannot hold the control character U+{ord(bad.group()[0]):04X}")
+        return meta
     # libyaml when PyYAML has it (it nearly always does): several times faster, same results and marks.
     _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -84,11 +135,20 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            problem = _too_big(node) if node is not None else None
+            if problem:
+                where, message = problem
+                sink.add(first_line + where.start_mark.line, where.start_mark.column + 1, message)
+                return meta
             try:
                 values = loader.construct_document(node) if node is not None else None
-            except ValueError as exc:  # a value YAML reads but cannot build, such as the date 2026-13-01
-                where = _failing_value(loader, node)
-                sink.add(first_line + where.line, where.column + 1, f"front matter value is not valid: {exc}")
+            except yaml.MarkedYAMLError:
+                raise
+            except Exception as exc:  # a value YAML reads but cannot build, such as the date 2026-13-01
+                failing = _failing_value(loader, node)
+                where = failing.start_mark
+                reason = str(exc) if isinstance(exc, ValueError) else f"it cannot be read as {failing.tag.rsplit(':', 1)[-1]}"
+                sink.add(first_line + where.line, where.column + 1, f"front matter value is not valid: {shorten(reason)}")
                 return meta
         finally:
             loader.dispose()
@@ -96,7 +156,11 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark else 0)
         col = (mark.column + 1) if mark else 1
-        sink.add(line, col, f"front matter is not valid YAML: {exc.problem or exc.context}")
+        sink.add(line, col, f"front matter is not valid YAML: {shorten(exc.problem or exc.context or '')}")
+        return meta
+    except (yaml.YAMLError, RecursionError) as exc:  # the pure-Python parser nests a frame per level
+        message = "nests too deeply" if isinstance(exc, RecursionError) else shorten(str(exc))
+        sink.add(first_line - 1, 1, f"front matter is not valid YAML: {message}")
         return meta
     if node is None:
         sink.add(first_line - 1, 1, "front matter is empty: 'title' and 'date' are required")
@@ -108,10 +172,10 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
 
     positions: dict[str, tuple[int, int, int]] = {}
     for key_node, value_node in node.value:
-        key = key_node.value
+        key = str(key_node.value)
         line = first_line + key_node.start_mark.line
         if key in positions:
-            sink.add(line, key_node.start_mark.column + 1, f"field '{key}' is given twice")
+            sink.add(line, key_node.start_mark.column + 1, f"field '{shorten(key)}' is given twice")
         positions[key] = (line, key_node.start_mark.column + 1, value_node.start_mark.column + 1)
 
     meta.positions = {key: (line, value_col) for key, (line, _c, value_col) in positions.items()}
@@ -123,7 +187,8 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
     for key in values:
         if str(key) not in FIELDS:
             line, col, _ = positions.get(str(key), (first_line, 1, 1))
-            sink.add(line, col, f"unknown front matter field '{key}'{did_you_mean(key, FIELDS)}")
+            shown = shorten(key)
+            sink.add(line, col, f"unknown front matter field '{shown}'{did_you_mean(shown, FIELDS)}")
 
     for required in ("title", "date"):
         if required not in values or values[required] in (None, ""):
@@ -136,7 +201,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         value = values.get(key)
         if value is None:
             return ""
-        if isinstance(value, (dict, list)) or isinstance(value, bool):
+        if isinstance(value, (dict, list, bool, bytes)):
             sink.add(*at(key), f"'{key}' must be text")
             return ""
         return str(value).strip()
@@ -155,16 +220,18 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             meta.date = raw
         else:
             try:
+                if not isinstance(raw, (str, int)) or isinstance(raw, bool):
+                    raise ValueError(raw)
                 meta.date = dt.date.fromisoformat(str(raw).strip())
             except ValueError:
-                sink.add(*at("date"), f"'date' must be a date written YYYY-MM-DD, not '{raw}'")
+                sink.add(*at("date"), f"'date' must be a date written YYYY-MM-DD, not '{shorten(raw)}'")
 
     for key in ("exp", "step"):
         if key in values and values[key] is not None:
             raw = values[key]
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < (0 if key == "exp" else 1):
                 least = "0" if key == "exp" else "1"
-                sink.add(*at(key), f"'{key}' must be a whole number of at least {least}, not '{raw}'")
+                sink.add(*at(key), f"'{key}' must be a whole number of at least {least}, not '{shorten(raw)}'")
             else:
                 setattr(meta, key, raw)
 
@@ -172,9 +239,9 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         raw = values.get(key)
         if raw is None:
             return ""
-        value = str(raw).strip().lower()
+        value = shorten(raw).strip().lower() if isinstance(raw, (str, int, float)) else ""
         if value not in allowed:
-            sink.add(*at(key), f"'{key}' must be one of {', '.join(allowed)}, not '{raw}'{did_you_mean(value, allowed)}")
+            sink.add(*at(key), f"'{key}' must be one of {', '.join(allowed)}, not '{shorten(raw)}'{did_you_mean(value, allowed)}")
             return ""
         return value
 
@@ -186,9 +253,9 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         meta.verdict_label = DEFAULT_VERDICT_LABELS[meta.verdict]
 
     if values.get("series") is not None:
-        key = str(values["series"]).strip()
-        if key not in config.series:
-            known = ", ".join(config.series) or "none are defined in labpress.toml"
+        key = shorten(values["series"]).strip()
+        if key not in config.series or not isinstance(values["series"], (str, int)):
+            known = shorten(", ".join(config.series) or "none are defined in labpress.toml")
             sink.add(*at("series"), f"unknown series '{key}'{did_you_mean(key, config.series)}; known series: {known}")
         else:
             meta.series = key
@@ -205,7 +272,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             seen: set[str] = set()
             for tag in raw_tags:
                 if not isinstance(tag, (str, int)) or isinstance(tag, bool) or not _TAG.match(str(tag).strip()):
-                    sink.add(*at("tags"), f"tag '{tag}' must be a short word or phrase")
+                    sink.add(*at("tags"), f"tag '{shorten(tag)}' must be a short word or phrase")
                     continue
                 tag = str(tag).strip()
                 if tag_slug(tag) not in seen:
