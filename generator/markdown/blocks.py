@@ -13,7 +13,7 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
-from ..errors import did_you_mean
+from ..errors import did_you_mean, shorten
 from ..frontmatter import VERDICT_MARKS, VERDICT_PHRASES  # noqa: F401 (used here, and imported from here)
 
 # name -> where it may stand: "top" (a section of its own) or "anywhere".
@@ -25,7 +25,25 @@ BLOCKS = {
     "widget": "anywhere",  # its body is YAML, not Markdown: see markdown/widgets.py
 }
 SECTION_BLOCKS = ("hypothesis", "conclusion")
-_CLOSING = re.compile(r"^\s*(:{3,})\s*$")
+# A closing fence, inside as many blockquotes ('> ') and list items as its block.
+_CLOSING = re.compile(r"^[ \t>]*(:{3,})\s*$")
+_QUOTE_MARKER = re.compile(r"[ \t]{0,3}>[ \t]?")
+
+
+def _fence_column(line: str, fence: str) -> int:
+    """0-based column of a block's opening fence in its source line (after any '> ' or list marker)."""
+    at = line.find(fence) if fence else -1
+    return max(at, 0)
+
+
+def _strip_quotes(line: str, depth: int) -> str:
+    """``line`` without up to ``depth`` blockquote markers."""
+    for _ in range(depth):
+        marker = _QUOTE_MARKER.match(line)
+        if not marker:
+            break
+        line = line[marker.end():]
+    return line
 
 
 
@@ -53,16 +71,18 @@ def _check_blocks(state) -> None:
             name = words[0].lower() if words else ""
             token.meta["name"] = name
             line = token.map[0] + 1
-            col = lines[token.map[0]].index(":") + 1 if ":" in lines[token.map[0]] else 1
+            fence = token.markup or ":::"
+            opening = lines[token.map[0]] if token.map[0] < len(lines) else ""
+            col = _fence_column(opening, fence) + 1
             end = token.map[1]
-            fence = re.match(r"\s*(:+)", lines[token.map[0]]).group(1)
             closing = _CLOSING.match(lines[end]) if end < len(lines) else None
             if not closing or len(closing.group(1)) < len(fence):
-                sink.add(line, col, f"block '{name or ':::'}' is never closed: end it with a line '{fence}'")
+                sink.add(line, col, f"block '{shorten(name) or ':::'}' is never closed: end it with a line '{shorten(fence)}'")
             if not name:
                 sink.add(line, col, "a ':::' block needs a name: one of " + ", ".join(BLOCKS))
             elif name not in BLOCKS:
-                sink.add(line, col + len(fence) + 1, f"unknown block '{name}'{did_you_mean(name, BLOCKS)}; known blocks: {', '.join(BLOCKS)}")
+                sink.add(line, col + len(fence) + 1, f"unknown block '{shorten(name)}'{did_you_mean(shorten(name), BLOCKS)};"
+                                                     f" known blocks: {', '.join(BLOCKS)}")
             elif name == "widget":
                 if len(words) != 2:
                     sink.add(line, col, "a widget block names one widget: '::: widget NAME'")
@@ -70,7 +90,7 @@ def _check_blocks(state) -> None:
                 else:
                     token.meta["widget"] = words[1]
             elif len(words) > 1:
-                sink.add(line, col, f"block '{name}' takes no arguments, found '{' '.join(words[1:])}'")
+                sink.add(line, col, f"block '{name}' takes no arguments, found '{shorten(' '.join(words[1:]))}'")
             elif BLOCKS[name] == "top":
                 if token.level != 0:
                     sink.add(line, col, f"block '{name}' must stand at the top level of the post, not inside a list, quote or other block")
@@ -101,9 +121,14 @@ def _collapse_widget_blocks(state) -> None:
             continue
         if token.type == "container_block_open" and token.meta.get("widget"):
             start, end = token.map
-            indent = len(lines[start]) - len(lines[start].lstrip())
-            body = "\n".join(line[indent:] if line[:indent].isspace() else line.lstrip()
-                             for line in lines[start + 1:min(end, len(lines))])
+            opening = lines[start]
+            # The body's lines without the '> ' of the quotes the block stands in, and
+            # without the indentation of its fence.
+            indent = _fence_column(opening, token.markup)
+            quotes = opening[:indent].count(">")
+            inner = indent - (len(opening) - len(_strip_quotes(opening, quotes)))
+            body_lines = (_strip_quotes(line, quotes) for line in lines[start + 1:min(end, len(lines))])
+            body = "\n".join(line[inner:] if line[:inner].isspace() else line.lstrip() for line in body_lines)
             widget = Token("labpress_widget", "figure", 0)
             widget.block = True
             widget.map = token.map

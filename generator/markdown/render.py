@@ -25,6 +25,7 @@ from .widgets import widgets_plugin
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
+_OPENING = re.compile(r"---[ \t]*(\n|\Z)")
 
 
 @lru_cache(maxsize=1)
@@ -56,15 +57,23 @@ def reading_minutes(tokens) -> int:
 
 def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None,
                 cache_dir=None) -> RenderedBody:
-    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    # Lines as markdown-it counts them (it reads a lone CR as a line break too), so positions agree.
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     match = FRONT_MATTER.match(text)
     if not match:
-        sink.add(1, 1, "a post starts with front matter between '---' lines, with at least 'title' and 'date'")
+        if not text.strip():
+            sink.add(1, 1, "the post is empty: it starts with front matter between '---' lines, with at least"
+                           " 'title' and 'date'")
+        elif _OPENING.match(text):
+            sink.add(1, 1, "front matter is never closed: end it with a line '---'")
+        else:
+            sink.add(1, 1, "a post starts with front matter between '---' lines, with at least 'title' and 'date'")
         return RenderedBody(PostMeta())
     meta = parse_front_matter(match.group(1) or "", 2, sink, config)
     env = {"sink": sink, "katex": katex, "meta": meta, "source": SourceMap(text),
            "base_path": config.base_path, "url": config.url, "widget_library": widget_library,
-           "cache_dir": cache_dir}  # None: no cache (figures are redrawn)
+           "cache_dir": cache_dir,  # None: no cache (figures are redrawn)
+           "config": config}
     md = markdown_parser()
     tokens = md.parse(text, env)
     html = md.renderer.render(tokens, md.options, env)
@@ -76,4 +85,5 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_li
         math_count=env.get("math_count", 0),
         widgets=env.get("widgets", []),
         style_rules=env.get("style_rules", {}),
+        figure_inputs=tuple(env.get("figure_inputs", ())),
     )

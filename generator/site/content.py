@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..errors import ContentError, ErrorSink, display_path
+from ..errors import ContentError, ErrorSink, display_path, printable_path, shorten
 from ..frontmatter import PostMeta, tag_slug
 from ..slugs import slugify
 from ..markdown.body import RenderedBody
 from .inline_styles import shared as shared_styles
 
 CONTENT_DIR = "content"
+STATIC_DIR = "static"  # the site's own files, copied to the same paths (see build.write_site_static)
+
+# What a build writes at the top of the site besides the posts (site/pages.py, build.py, the
+# theme's and widgets' assets), by the one name a post's slug could clash with. A post at
+# /404/ or /atom/ would not overwrite 404.html or atom.xml, but a static host that serves
+# /name from name.html, as GitHub Pages does, makes the two the same address.
+GENERATED = {
+    "index": "the home page (/index.html)",
+    "tags": "the tag pages (/tags/)",
+    "series": "the series pages (/series/)",
+    "404": "the page-not-found page (/404.html)",
+    "atom": "the Atom feed (/atom.xml)",
+    "sitemap": "the sitemap (/sitemap.xml)",
+    "assets": "the stylesheets, scripts and widget files (/assets/)",
+    "nojekyll": "the GitHub Pages marker (/.nojekyll)",
+}
 
 
 @dataclass(eq=False)  # a post is itself: compared by identity, which is also fast
@@ -85,22 +102,77 @@ class Site:
         return next((g for g in self.series if g.key == post.meta.series), None)
 
 
-def discover_posts(site_dir: Path) -> list[Path]:
+def discover_posts(site_dir: Path, errors: list[ContentError] | None = None) -> list[Path]:
+    """The post files under content/, in order; names starting with '.' or '_' are left out.
+
+    A folder whose name ends in .md is not a post (the posts inside it are found on their
+    own). A post that cannot be read or named (a link to nothing, a name that is not UTF-8)
+    is left out too, and with an ``errors`` list it is reported there.
+    """
     content = site_dir / CONTENT_DIR
     if not content.is_dir():
         return []
-    return sorted(p for p in content.rglob("*.md") if not any(part.startswith((".", "_")) for part in p.relative_to(content).parts))
+    found = []
+    for path in sorted(content.rglob("*.md")):
+        if any(part.startswith((".", "_")) for part in path.relative_to(content).parts) or path.is_dir():
+            continue
+        relative = path.relative_to(site_dir).as_posix()
+        problem = _unreadable(path, relative)
+        if problem is None:
+            found.append(path)
+        elif errors is not None:
+            errors.append(ContentError(printable_path(relative), 1, 1, problem))
+    return found
+
+
+def _unreadable(path: Path, relative: str) -> str | None:
+    """Why the post at ``path`` (``relative`` to the site) cannot be built, or None."""
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8 text: rename the file (a post's name becomes its address)"
+    if path.is_symlink() and not path.exists():
+        try:
+            target = shorten(printable_path(os.readlink(path)))
+        except OSError:
+            target = "?"
+        return f"the file is a link to '{target}', which does not exist"
+    if not path.is_file():
+        return "not a regular file: a post is a Markdown text file"
+    if not os.access(path, os.R_OK):
+        return "the file cannot be read: permission denied"
+    return None
+
+
+def read_post_text(source: Path, sink: ErrorSink) -> str | None:
+    """The post's text, or None after one error at the first byte that is not UTF-8."""
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        sink.add(1, 1, f"the file cannot be read: {shorten(exc.strerror or str(exc))}")
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            sink.add(1, 1, "the file is UTF-16 text: save it as UTF-8")
+            return None
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        col = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1  # in characters, as elsewhere
+        sink.add(line, col, f"the file is not UTF-8 text: byte 0x{data[exc.start]:02X} here cannot be read"
+                            " (save the file as UTF-8)")
+        return None
 
 
 def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None,
               cache_dir: Path | None = None) -> Post:
     shown = display_path(source, config.root)
     sink = ErrorSink(shown)
-    try:
-        text = source.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        sink.add(1, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}")
-        text = ""
+    text = read_post_text(source, sink)
+    if text is None:
+        errors.extend(sink.errors)
+        return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=RenderedBody(PostMeta()))
     from ..markdown import render_body  # here: a build with nothing to render never loads the Markdown stack
 
     body = render_body(text, sink, config, katex, widget_library, cache_dir)
@@ -109,6 +181,14 @@ def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError
     html, rules = shared_styles().extract(body.html)
     body = replace(body, html=html, style_rules=dict(sorted({**body.style_rules, **rules}.items())))
     return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
+
+
+def _static_clash(static: Path, slug: str) -> str | None:
+    """What in the site's static/ folder already takes the address /slug/, if anything."""
+    for name in (slug, f"{slug}/index.html", f"{slug}.html"):
+        if (static / name).is_file():
+            return f"the file {STATIC_DIR}/{name}, copied to /{name}"
+    return None
 
 
 def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -> tuple[Site, list[ContentError]]:
@@ -124,7 +204,12 @@ def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -
 
     by_slug: dict[str, Post] = {}
     by_exp: dict[int, Post] = {}
+    static = config.root / STATIC_DIR
     for post in sorted(visible, key=lambda p: p.shown_path):
+        clash = GENERATED.get(post.slug) or _static_clash(static, post.slug)
+        if clash:
+            errors.append(ContentError(post.shown_path, 1, 1,
+                                       f"the page /{post.slug}/ would clash with {clash}: rename the file"))
         if post.slug in by_slug:
             errors.append(ContentError(post.shown_path, 1, 1,
                                        f"page /{post.slug}/ is also made from {by_slug[post.slug].shown_path}: rename one file"))
