@@ -139,7 +139,7 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     cache = BuildCache(site_dir / CACHE_DIR if use_cache else None)
     config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url)
     errors: list[ContentError] = []
-    sources = discover_posts(site_dir)
+    sources = discover_posts(site_dir, errors)  # a post that cannot be read is an error, not a crash
     found: dict[Path, Post] = {}
     keys: dict[Path, str] = {}
     for source in sources:
