@@ -327,3 +327,13 @@ def test_positions_after_cr_line_endings(built):
     write_bytes(site, "p.md", FM.replace("\n", "\r").encode() + b"\r::: zzz\rx\r:::\r")
     refused(site, before, "content/p.md:6:5: error: unknown block 'zzz'; known blocks: hypothesis, conclusion, note,"
             " warning, widget")
+
+
+def test_many_headings_with_one_title_take_linear_time(site):
+    """Each repeated heading gets the next free id (results, results-2, …) without rescanning them all."""
+    write_bytes(site, "p.md", (FM + "## Results\n" * 20_000).encode())
+    with time_limit(15):
+        result = site.build()
+    assert result.returncode == 0, result.stderr[:2000]
+    html = (site.out / "p" / "index.html").read_text()
+    assert 'id="results"' in html and 'id="results-2"' in html and 'id="results-20000"' in html

@@ -17,10 +17,19 @@ from .blocks import SECTION_BLOCKS, block_name
 RESERVED_IDS = frozenset({"main", "top", "content", "site-header", "site-footer", "theme-toggle"})
 
 
-def unique_id(base: str, used: set[str]) -> str:
-    candidate, n = base, 2
+def unique_id(base: str, used: set[str], next_suffix: dict[str, int] | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``…: the first not in ``used`` (which it joins).
+
+    With ``next_suffix``, the search for a base goes on from where the last one for it stopped
+    (every suffix before is taken, as ids are never given back), so a post of ten thousand
+    headings called "Results" takes linear time, not quadratic.
+    """
+    n = next_suffix.get(base, 2) if next_suffix is not None else 2
+    candidate = base if n == 2 else f"{base}-{n}"
     while candidate in used or candidate in RESERVED_IDS:
         candidate, n = f"{base}-{n}", n + 1
+    if next_suffix is not None:
+        next_suffix[base] = n
     used.add(candidate)
     return candidate
 
@@ -43,6 +52,7 @@ def sections_plugin(md: MarkdownIt) -> None:
 def _number_sections(state) -> None:
     env = state.env
     used: set[str] = set()
+    next_suffix: dict[str, int] = {}
     out: list[Token] = []
     number = 0
     open_section = False
@@ -66,7 +76,7 @@ def _number_sections(state) -> None:
                 out.append(Token("section_close", "section", -1))
             kind, title = starts
             number += 1
-            anchor = unique_id(slugify(title), used)
+            anchor = unique_id(slugify(title), used, next_suffix)
             section = Token("section_open", "section", 1)
             section.meta = {"number": f"{number:02d}", "id": anchor, "title": title, "kind": kind}
             section.map = token.map
