@@ -5,9 +5,11 @@ Every stage is a plain function from data to data; this module wires them.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .assets import copy_katex_assets, find_node_package, fingerprint
 from .config import CONFIG_NAME, load_config
@@ -18,7 +20,8 @@ from .site.cache import BuildCache, code_digest, digest, tree_digest
 from .site.content import Post, assemble_site, discover_posts
 from .site.feeds import FEED_SIZE, atom_feed, sitemap
 from .site.inline_styles import InlineStyles
-from .site.output import Manifest, OutputTree, publish
+from .site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
+from .site.output import Manifest, OutputTree, publish, recover
 from .site.workers import RenderContext, default_jobs, render_many
 from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
 from .widget_assets import write_widget_assets
@@ -115,40 +118,84 @@ def _templates(config, key: str, cache_dir: Path | None):
     return _environments[key]
 
 
-def render_context(site_dir: Path, base_url: str | None, use_cache: bool) -> RenderContext:
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def render_context(site_dir: Path, base_url: str | None, use_cache: bool,
+                   notify: Callable[[str], None] = _warn) -> RenderContext:
     """What rendering posts needs, made afresh in each worker process."""
     config = load_config(site_dir, base_url)
     katex = KatexRenderer(find_node_package("katex", site_dir), config.macros,
-                          site_dir / CACHE_DIR / KATEX_CACHE if use_cache else None)
+                          site_dir / CACHE_DIR / KATEX_CACHE if use_cache else None,
+                          seconds=config.seconds_per_block, notify=notify)
     library = WidgetLibrary(site_dir, config.pyodide_packages,
                             WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
     return RenderContext(config, katex, library, site_dir / CACHE_DIR if use_cache else None)
 
 
 def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None = None,
-               drafts: bool = False, use_cache: bool = True, progress=None, jobs: int | None = None) -> BuildResult:
+               drafts: bool = False, use_cache: bool = True, progress=None, jobs: int | None = None,
+               notify: Callable[[str], None] | None = None, wait: float = DEFAULT_WAIT_SECONDS) -> BuildResult:
     """Build the site; ``progress(done, total, path)`` is called as each post is rendered.
 
     ``jobs``: processes rendering posts (default: every core when there are many posts to render).
+    ``notify``: one line for the author (a damaged cache set aside, a wait for another build).
+    ``wait``: seconds to wait for another build of the same site (0: fail at once).
     """
-    started = time.perf_counter()
+    notify = notify or _warn
     site_dir = site_dir.resolve()
-    context = render_context(site_dir, base_url, use_cache)
+    load_config(site_dir, base_url)  # a site directory, before anything is written into it
+    cache_folder = site_dir / CACHE_DIR
+    prepare_cache_folder(cache_folder, notify)
+    with site_lock(cache_folder, wait, notify):
+        remove_temporary_files(cache_folder)
+        return _build_locked(site_dir, out_dir, base_url, drafts, use_cache, progress, jobs, notify)
+
+
+def _build_locked(site_dir: Path, out_dir: Path | None, base_url: str | None, drafts: bool, use_cache: bool,
+                  progress, jobs: int | None, notify: Callable[[str], None]) -> BuildResult:
+    started = time.perf_counter()
+    context = render_context(site_dir, base_url, use_cache, notify)
     config, katex = context.config, context.katex
     out_dir = (out_dir or site_dir / "build").resolve()
-    cache = BuildCache(site_dir / CACHE_DIR if use_cache else None)
+    recover(out_dir)  # what a killed build left beside the output folder
+    cache = BuildCache(site_dir / CACHE_DIR if use_cache else None, notify)
+    try:
+        return _build(site_dir, out_dir, drafts, use_cache, progress, jobs, context, cache, started,
+                      (site_dir, base_url, use_cache))
+    finally:  # every handle on the caches closed, whatever happened
+        katex.close()
+        cache.close()
+
+
+def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progress, jobs: int | None,
+           context: RenderContext, cache: BuildCache, started: float, arguments: tuple) -> BuildResult:
+    config, katex = context.config, context.katex
+    katex.open_cache()  # checked before any worker reads it
     config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url)
     errors: list[ContentError] = []
     sources = discover_posts(site_dir, errors)  # a post that cannot be read is an error, not a crash
     found: dict[Path, Post] = {}
     keys: dict[Path, str] = {}
+
+    def render_again(source: Path, key: str) -> str:
+        """A cached post whose HTML turned out damaged: rendered here and now, and kept."""
+        from .site.workers import render_one
+
+        post, post_errors = render_one(context, (source, key))
+        if not post_errors:
+            cache.remember(key, post.body)
+        return post.html
+
     for source in sources:
         shown = source.relative_to(site_dir).as_posix()  # discover_posts finds them inside site_dir
         keys[source] = key = cache.post_key(source.read_bytes(), shown, config_digest)
         body = cache.load_body(key)
         if body is not None:
-            found[source] = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body,
-                                 key=key, load_html=cache.load_html)
+            found[source] = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body, key=key,
+                                 load_html=lambda key, source=source: _html_or(cache.load_html(key), render_again,
+                                                                               source, key))
     to_render = [s for s in sources if s not in found]
     done = 0
     for post in found.values():
@@ -156,9 +203,11 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         if progress:
             progress(done, len(sources), post.shown_path)
     workers = jobs if jobs else default_jobs(len(to_render))
-    rendered = render_many([(s, keys[s]) for s in to_render], context, render_context,
-                           (site_dir, base_url, use_cache), workers)
-    for source, (post, post_errors) in zip(to_render, rendered):
+    # Consumed to the end: the worker processes (and their handles on the caches) are gone before
+    # the caches are written.
+    rendered = render_many([(s, keys[s]) for s in to_render], context, render_context, arguments, workers)
+    for index, (post, post_errors) in enumerate(rendered):
+        source = to_render[index]
         found[source] = post
         cache.rendered_posts.append(post.shown_path)
         if not post_errors:
@@ -174,7 +223,6 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     errors.extend(site_errors)
     katex.save()
     cache.save()  # before any error is raised: the posts that rendered well are kept
-    cache.close()
     if errors:
         raise ContentErrors(errors)
 
@@ -192,6 +240,8 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     tree.write("atom.xml", atom_feed(site, {p.slug: p.html for p in site.posts[:FEED_SIZE]}))
     tree.write("sitemap.xml", sitemap(site, page_dates(site)))
     tree.write(".nojekyll", "")
+    katex.save()  # formulas of posts rendered again because their cached HTML was damaged
+    cache.save()
     publish(tree, out_dir, cache_dir)
     rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
     files = len(tree.written)
@@ -205,3 +255,7 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
         formulas_typeset=katex.misses,
         formulas_cached=katex.hits,
     )
+
+
+def _html_or(html: str | None, render_again, source: Path, key: str) -> str:
+    return html if html is not None else render_again(source, key)

@@ -1,8 +1,10 @@
 """TeX to HTML with KaTeX, run inside Python by quickjs-ng: no node at build time.
 
-One JavaScript context per process. Results are cached on disk, keyed by the
-TeX, display mode, macros and KaTeX version, so an unchanged formula is never
-typeset twice, even across builds.
+One JavaScript context per process, bounded in time per formula, memory and
+stack. Results are cached on disk, keyed by the TeX, display mode, macros and
+KaTeX version, so an unchanged formula is never typeset twice, even across
+builds. Each cached row carries a digest of its HTML, checked when read: a
+damaged row is typeset again, never shown.
 """
 
 from __future__ import annotations
@@ -10,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from contextlib import closing
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .assets import find_node_package, package_version
+from .site.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
 
 # Strings cross the quickjs-ng boundary as JSON: returning long strings directly
 # trips a string bug in the binding, and JSON also carries the error details.
@@ -33,6 +37,16 @@ function labpressRender(tex, optionsJson) {
 
 
 CACHE_NAME = "katex.sqlite"
+_CACHE_VERSION = 2
+_SCHEMA = "CREATE TABLE IF NOT EXISTS formulas (key TEXT PRIMARY KEY, html TEXT NOT NULL, digest TEXT NOT NULL);"
+# The engine's own bounds: a formula that needs more is refused with an error, never a hang or a crash.
+DEFAULT_SECONDS = 30.0
+_MEMORY_BYTES = 512 * 1024 * 1024
+_STACK_BYTES = 4 * 1024 * 1024
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -44,7 +58,11 @@ class TexError(Exception):
 
 
 class KatexRenderer:
-    def __init__(self, katex_dir: Path, macros: dict[str, str], cache_file: Path | None = None):
+    def __init__(self, katex_dir: Path, macros: dict[str, str], cache_file: Path | None = None,
+                 seconds: float = DEFAULT_SECONDS, notify: Callable[[str], None] = _warn):
+        self.seconds = seconds
+        self.notify = notify
+        self.damaged = 0  # cached rows that failed their digest (typeset again)
         self.version = package_version(katex_dir)
         self._source = katex_dir / "dist" / "katex.min.js"
         self._context = None  # a quickjs.Context, started on the first formula not in the cache
@@ -74,12 +92,21 @@ class KatexRenderer:
             self._context = quickjs.Context()
             self._context.eval(self._source.read_text(encoding="utf-8"))
             self._context.eval(_GLUE)
+            self._context.set_memory_limit(_MEMORY_BYTES)
+            self._context.set_max_stack_size(_STACK_BYTES)
+            self._context.set_time_limit(self.seconds)  # for each call
             self._render = self._context.get("labpressRender")
         return self._render
 
     def _key(self, tex: str, display: bool) -> str:
         material = json.dumps([self.version, display, self._macros_json, tex], ensure_ascii=False)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+    def open_cache(self) -> None:
+        """Check the cache file before a build reads it (the parent process, before any worker starts):
+        a file of an older layout is emptied, a damaged one set aside, a killed writer's journal rolled back."""
+        if self.cache_file is not None and self.cache_file.exists():
+            open_store(self.cache_file, _CACHE_VERSION, _SCHEMA, self.notify).close()
 
     def _stored(self, key: str) -> str | None:
         if self.cache_file is None:
@@ -89,15 +116,24 @@ class KatexRenderer:
                 if not self.cache_file.is_file():
                     return None
                 self._db = sqlite3.connect(f"file:{self.cache_file}?mode=ro", uri=True, check_same_thread=False,
-                                           isolation_level=None)
+                                           isolation_level=None, timeout=BUSY_SECONDS)
+                if self._db.execute("PRAGMA user_version").fetchone()[0] != _CACHE_VERSION:
+                    self.close()
+                    self.cache_file = None  # another layout: typeset everything, save() is left to the parent
+                    return None
                 # Memory-mapped reads, and one read transaction held until close(): no lock and
-                # no re-read per formula (the file is only written by save(), after close()).
+                # no re-read per formula. Every process closes it before the parent writes (save()).
                 self._db.execute("PRAGMA mmap_size = 1073741824")
                 self._db.execute("BEGIN")
-            row = self._db.execute("SELECT html FROM formulas WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute("SELECT html, digest FROM formulas WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
-            return None  # a damaged or foreign file is only a slower build
-        return row[0] if row else None
+            return None  # a damaged file is only a slower build here; the parent sets it aside
+        if row is None:
+            return None
+        if not checked(row[1], key, row[0]):
+            self.damaged += 1
+            return None
+        return row[0]
 
     def render(self, tex: str, display: bool) -> str:
         """HTML for ``tex``, exactly what node's ``katex.renderToString`` gives; raises TexError."""
@@ -112,42 +148,66 @@ class KatexRenderer:
             return cached
         self.misses += 1
         options = {"displayMode": display, "throwOnError": True, "macros": self.macros}
-        result = json.loads(self._function()(tex, json.dumps(options)))
+        try:
+            result = json.loads(self._function()(tex, json.dumps(options)))
+        except Exception as exc:  # quickjs.JSException: the engine's time, memory or stack bound
+            self._render = self._context = None  # start a fresh engine for the next formula
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "interrupted" in message:
+                raise TexError(f"typesetting ran for more than {self.seconds:g} s (the limit is [limits]"
+                               " seconds_per_block in labpress.toml)", None) from None
+            raise TexError(f"KaTeX could not typeset this formula: {message[:120]}", None) from None
         if "error" in result:
             raise TexError(result["error"], result["position"])
         self._cache[key] = self._fresh[key] = self._unsaved[key] = result["html"]
         return result["html"]
 
-    def take_fresh(self) -> tuple[dict[str, str], int, int]:
-        """Formulas typeset since the last call, and the hits and misses counted since: a worker's report."""
-        report = (self._fresh, self.hits, self.misses)
-        self._fresh, self.hits, self.misses = {}, 0, 0
+    def take_fresh(self) -> tuple[dict[str, str], int, int, int]:
+        """Formulas typeset since the last call, and the hits, misses and damaged rows counted since:
+        a worker's report."""
+        report = (self._fresh, self.hits, self.misses, self.damaged)
+        self._fresh, self.hits, self.misses, self.damaged = {}, 0, 0, 0
         return report
 
-    def absorb(self, fresh: dict[str, str], hits: int, misses: int) -> None:
+    def absorb(self, fresh: dict[str, str], hits: int, misses: int, damaged: int = 0) -> None:
         """Take in what a worker typeset, so the cache saved after the build holds it."""
         self._cache.update(fresh)
         self._unsaved.update(fresh)
         self.hits += hits
         self.misses += misses
+        self.damaged += damaged
 
     def save(self) -> None:
-        """Add the formulas typeset in this build to the cache file, in one transaction."""
+        """Add the formulas typeset in this build to the cache file, in one transaction.
+
+        Rows already there are never removed; a damaged row met in this build is replaced.
+        """
+        if self.damaged:
+            self.notify(f"warning: {self.damaged} damaged formula{'s' if self.damaged != 1 else ''} in the"
+                        f" cache ({CACHE_NAME}) typeset again")
+            self.damaged = 0
         if not (self.cache_file and self._unsaved):
+            self.close()
             return
         self.close()
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        rows = sorted(self._unsaved.items())
+        rows = [(key, html, row_digest(key, html)) for key, html in sorted(self._unsaved.items())]
         for attempt in range(2):
+            db = open_store(self.cache_file, _CACHE_VERSION, _SCHEMA, self.notify)
             try:
-                with closing(sqlite3.connect(self.cache_file)) as db, db:
-                    db.execute("CREATE TABLE IF NOT EXISTS formulas (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
-                    db.executemany("INSERT OR REPLACE INTO formulas VALUES (?, ?)", rows)
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany("INSERT OR REPLACE INTO formulas VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
                 break
-            except sqlite3.DatabaseError:
+            except sqlite3.Error as error:
+                rollback(db)
+                if is_busy(error):
+                    raise busy_error(self.cache_file) from None
                 if attempt:
-                    return  # cannot write a cache: the next build is only slower
-                self.cache_file.unlink(missing_ok=True)  # damaged: start it again
+                    raise
+                set_aside(self.cache_file, self.notify, str(error))
+            finally:
+                db.close()
         self._unsaved = {}
 
     def close(self) -> None:

@@ -20,6 +20,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--no-cache", action="store_true", help="render every post, formula and figure afresh")
     parser.add_argument("-j", "--jobs", type=_positive, metavar="N",
                         help="processes rendering posts (default: every core when many posts need rendering)")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="when another build of this site is running, stop at once (exit 2) instead of waiting")
     parser.set_defaults(run=run)
 
 
@@ -39,7 +41,9 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     from ..build import build_site
 
     options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache,
-                   jobs=args.jobs)
+                   jobs=args.jobs, notify=lambda message: stderr.print(message, markup=False))
+    if args.no_wait:
+        options["wait"] = 0
     if args.quiet:
         result = build_site(args.site_dir, **options)
     elif stdout.is_terminal:

@@ -93,7 +93,7 @@ class DevSession:
         """One full build; on failure, the errors go to the terminal and to open pages."""
         try:
             result = build_site(self.site_dir, out_dir=self.out_dir, base_url=DEV_BASE_URL,
-                                drafts=self.drafts, use_cache=self.use_cache)
+                                drafts=self.drafts, use_cache=self.use_cache, notify=self.warn)
         except Exception as exc:  # content, configuration, template or internal: the server keeps going
             if self.verbose and not isinstance(exc, (ContentErrors, ConfigError, jinja2.TemplateError)):
                 self.stderr.print_exception()

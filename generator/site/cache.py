@@ -13,11 +13,18 @@ import hashlib
 import pickle
 import shutil
 import sqlite3
+import sys
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
+
+from .store import busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
 
 POSTS_DB = "posts.sqlite"
+_POSTS_VERSION = 2
+_POSTS_SCHEMA = ("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL,"
+                 " body_digest TEXT NOT NULL, html_digest TEXT NOT NULL);")
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -55,11 +62,14 @@ class BuildCache:
     widgets: what every build needs) and the HTML, read only when a page or the feed
     shows it. Everything a build adds is written at its end in one transaction, by
     the parent process (workers send their posts back), together with dropping the
-    posts this build did not use, so the cache does not grow for ever.
+    posts this build did not use, so the cache does not grow for ever. Each part
+    carries a digest checked when it is read: a damaged post is rendered again.
     """
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, notify: Callable[[str], None] | None = None):
         self.folder = folder
+        self.notify = notify or (lambda message: print(message, file=sys.stderr))
+        self.damaged = 0
         self.rendered_posts: list[str] = []
         self._digests: dict[Path, str | None] = {}
         self._db: sqlite3.Connection | None = None
@@ -71,19 +81,9 @@ class BuildCache:
         return self.folder / POSTS_DB
 
     def _connection(self) -> sqlite3.Connection | None:
-        if self._db is None and self.folder is not None and self.file.is_file():
-            try:
-                self._db = sqlite3.connect(self.file, isolation_level=None)
-                self._db.execute("SELECT 1 FROM posts LIMIT 1")
-            except sqlite3.Error:
-                self._discard()  # damaged or foreign: only a slower build
+        if self._db is None and self.folder is not None and (self.file.exists() or self.file.is_symlink()):
+            self._db = open_store(self.file, _POSTS_VERSION, _POSTS_SCHEMA, self.notify)
         return self._db
-
-    def _discard(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        self.file.unlink(missing_ok=True)
 
     @staticmethod
     def post_key(source: bytes, shown_path: str, config_digest: str) -> str:
@@ -95,19 +95,44 @@ class BuildCache:
         if db is None:
             return None
         try:
-            row = db.execute("SELECT body FROM posts WHERE key = ?", (key,)).fetchone()
-            widget_files, body = pickle.loads(row[0]) if row else (None, None)
-        except (sqlite3.Error, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-            return None  # damaged: render it again
+            row = db.execute("SELECT body, body_digest FROM posts WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as error:
+            if is_busy(error):
+                raise busy_error(self.file) from None
+            return None  # unreadable: render it again
+        if row is None:
+            return None
+        if not checked(row[1], key, row[0]):
+            self.damaged += 1
+            return None
+        try:
+            widget_files, body = pickle.loads(row[0])
+        except Exception:  # an older layout of the body: render it again
+            return None
         if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
+        if getattr(body, "figure_inputs", ()):  # data files its figures read (markdown/figures.py)
+            from ..markdown.figures import inputs_unchanged
+
+            if not inputs_unchanged(body.figure_inputs):
+                return None  # one changed, appeared or vanished: render it again
         self._used_keys.add(key)
         return body
 
-    def load_html(self, key: str) -> str:
+    def load_html(self, key: str) -> str | None:
+        """The stored HTML of a post whose body was loaded; None when it is damaged (render the post again)."""
         if key in self._new:
             return self._new[key][1]
-        return self._connection().execute("SELECT html FROM posts WHERE key = ?", (key,)).fetchone()[0]
+        try:
+            row = self._connection().execute("SELECT html, html_digest FROM posts WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as error:
+            if is_busy(error):
+                raise busy_error(self.file) from None
+            row = None
+        if row is None or not checked(row[1], key, row[0]):
+            self.damaged += 1
+            return None
+        return row[0]
 
     def _file_digest(self, path: Path) -> str | None:
         if path not in self._digests:
@@ -126,14 +151,23 @@ class BuildCache:
         """Store the posts rendered by this build and forget those it did not use."""
         if self.folder is None:
             return
+        if self.damaged:
+            self.notify(f"warning: {self.damaged} damaged post{'s' if self.damaged != 1 else ''} in the cache"
+                        f" ({POSTS_DB}) rendered again")
+            self.damaged = 0
         for attempt in range(2):
             try:
                 self._save()
                 break
-            except sqlite3.DatabaseError:
+            except sqlite3.Error as error:
+                if self._db is not None:
+                    rollback(self._db)
+                if is_busy(error):
+                    raise busy_error(self.file) from None
                 if attempt:
-                    return  # cannot keep a cache: the next build is only slower
-                self._discard()
+                    raise
+                self.close()
+                set_aside(self.file, self.notify, str(error))
         for old in ("posts", "pages", "html"):  # the layouts of older versions
             if (self.folder / old).is_dir():
                 shutil.rmtree(self.folder / old, ignore_errors=True)
@@ -144,21 +178,17 @@ class BuildCache:
         db = self._connection()
         if db is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            db = self._db = sqlite3.connect(self.file, isolation_level=None)
-        db.execute("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL)")
+            db = self._db = open_store(self.file, _POSTS_VERSION, _POSTS_SCHEMA, self.notify)
         stored = {row[0] for row in db.execute("SELECT key FROM posts")}
         stale = sorted(stored - self._used_keys)
         if not self._new and not stale:
             return
         db.execute("BEGIN IMMEDIATE")
-        try:
-            db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?)",
-                           [(key, body, html) for key, (body, html) in sorted(self._new.items())])
-            db.executemany("DELETE FROM posts WHERE key = ?", [(key,) for key in stale])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
+        db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?)",
+                       [(key, body, html, row_digest(key, body), row_digest(key, html))
+                        for key, (body, html) in sorted(self._new.items())])
+        db.executemany("DELETE FROM posts WHERE key = ?", [(key,) for key in stale])
+        db.execute("COMMIT")
         self._new = {}
 
     def close(self) -> None:

@@ -1,31 +1,43 @@
-"""Writing a build into its output folder, only once the build has succeeded.
+"""Writing a build into its output folder in one step, only once the build has succeeded.
 
 The pages and assets of a build are gathered in memory first; nothing touches
 the output folder until every page has been rendered, so a failed build
 leaves the previous output exactly as it was.
 
-The first build (or one without the cache) writes a staging folder and swaps
-it in with a rename. Later builds update the folder in place: a manifest in
-the cache records each file's digest and what it was made from, and only the
-files whose content changes are written (each to a temporary name, then all
-renamed into place together); files no longer part of the site are removed.
-The result is byte for byte what a clean build writes. A file edited or
-deleted in the output folder by hand no longer matches its manifest entry and
-is written again.
-"""
+Publishing builds the whole new tree in a staging folder beside the output
+folder (``.build.staging-*``): files unchanged since the previous build are
+hard-linked from it (no copy, and their manifest entries stay true), the rest
+are written. The two folders are then exchanged in one system call (Linux
+``renameat2(RENAME_EXCHANGE)``), so at every instant ``build/`` is the old tree
+or the new one, whole, even under ``kill -9``; the old tree, now in the
+staging folder, is removed. Where the exchange is not available, two renames
+do it (``build/`` → ``.build.old-*``, staging → ``build/``) and a build that
+finds ``build/`` missing beside an ``.old`` folder puts the old one back.
+Whatever a killed build left beside the output folder is removed by the next
+one. A build that changes nothing (every file intact, none stray) leaves the
+folder alone.
 
+A manifest in the cache records each file's digest and what it was made from,
+so unchanged pages are neither rendered nor rewritten; it carries a digest of
+itself and is ignored when damaged. A file edited or deleted in the output
+folder by hand no longer matches its entry and is written again.
+"""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MANIFEST_VERSION = 2
+MANIFEST_VERSION = 3
+# A manifest file is this line with the digest of what follows, then the JSON.
+_MANIFEST_HEADER = b"labpress-manifest sha256="
 
 
 def _content_digest(data: bytes) -> str:
@@ -98,7 +110,11 @@ class Manifest:
         if cache_dir is None or not out_dir.is_dir():
             return None
         try:
-            stored = json.loads(cls.file_for(cache_dir, out_dir).read_text(encoding="utf-8"))
+            raw = cls.file_for(cache_dir, out_dir).read_bytes()
+            header, _, payload = raw.partition(b"\n")
+            if header != _MANIFEST_HEADER + hashlib.sha256(payload).hexdigest().encode("ascii"):
+                return None  # damaged (or older): the next build checks every file itself
+            stored = json.loads(payload.decode("utf-8"))
             if stored.get("version") != MANIFEST_VERSION or stored.get("out_dir") != str(out_dir):
                 return None
             rules = stored["rules"]  # a page's rules are kept by name: the same ones recur on every page
@@ -124,40 +140,112 @@ class Manifest:
 
 
 def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None) -> None:
-    """Put the build in ``tree`` into ``out_dir``, and record it in the manifest."""
+    """Put the build in ``tree`` into ``out_dir`` in one step, and record it in the manifest."""
     out_dir = out_dir.resolve()
-    if tree.previous is None or tree.previous.out_dir != out_dir or not out_dir.is_dir():
-        _write_staged(tree, out_dir)
-    else:
-        _update_in_place(tree, out_dir)
+    recover(out_dir)
+    previous = tree.previous if tree.previous is not None and tree.previous.out_dir == out_dir else None
+    if tree.kept and previous is None:
+        raise ValueError("files kept from a previous build need that build in place")
+    reused = {relative for relative in tree.files if previous is not None and _unchanged(tree, previous, relative)}
+    if not (previous is not None and out_dir.is_dir() and len(reused) == len(tree.files)
+            and _only_these_files(out_dir, set(tree.written))):
+        _stage_and_exchange(tree, out_dir, reused | set(tree.kept))
     if cache_dir is not None:
         _save_manifest(tree, out_dir, cache_dir)
         _forget_missing_outputs(cache_dir)
 
 
-def _write_staged(tree: OutputTree, out_dir: Path) -> None:
-    if tree.kept:
-        raise ValueError("files kept from a previous build need that build in place")
+def _unchanged(tree: OutputTree, previous: "Manifest", relative: str) -> bool:
+    entry = previous.intact(relative)
+    return entry is not None and entry.size == len(tree.files[relative]) and entry.digest == tree.digest(relative)
+
+
+def _only_these_files(out_dir: Path, wanted: set[str]) -> bool:
+    """Whether ``out_dir`` holds exactly the files ``wanted`` (nothing stray, no empty folders)."""
+    found = 0
+    for folder, dirs, files in os.walk(out_dir):
+        if not files and not dirs and folder != str(out_dir):
+            return False
+        for name in files:
+            relative = os.path.relpath(os.path.join(folder, name), out_dir).replace(os.sep, "/")
+            if relative not in wanted:
+                return False
+            found += 1
+    return found == len(wanted)
+
+
+def leftovers(out_dir: Path) -> list[Path]:
+    """Folders a killed build left beside ``out_dir``."""
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return []
+    prefixes = (f".{out_dir.name}.staging-", f".{out_dir.name}.old-")
+    return sorted(p for p in parent.iterdir() if p.name.startswith(prefixes))
+
+
+def recover(out_dir: Path) -> None:
+    """Undo what a killed build left: put an old tree back when ``out_dir`` is missing
+    (killed between the two renames of the fallback), then remove every leftover folder.
+    Only one build of a site runs at a time (build.lock), so none of them is in use."""
+    found = leftovers(out_dir)
+    if not out_dir.exists():
+        for old in found:
+            if old.name.startswith(f".{out_dir.name}.old-") and old.is_dir():
+                os.replace(old, out_dir)
+                found.remove(old)
+                break
+    for folder in found:
+        _remove_tree(folder)
+
+
+def _remove_tree(folder: Path) -> None:
+    if folder.is_dir() and not folder.is_symlink():
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        folder.unlink(missing_ok=True)
+
+
+def _stage_and_exchange(tree: OutputTree, out_dir: Path, linkable: set[str]) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
-        folders: set[Path] = set()
-        for relative, data in tree.files.items():
+        folders: set[Path] = {staging}
+        for relative in tree.written:
             target = staging / relative
             if target.parent not in folders:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 folders.add(target.parent)
-            target.write_bytes(data)
+            if relative in linkable and _link(out_dir / relative, target):
+                continue
+            with open(target, "wb") as handle:
+                handle.write(tree.files[relative] if relative in tree.files else tree.read_previous(relative))
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
-        _swap_into_place(staging, out_dir)
+        if out_dir.exists():
+            _exchange(staging, out_dir)
+        else:
+            os.replace(staging, out_dir)
+            return
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove_tree(staging)
         raise
+    _remove_tree(staging)  # now the previous build
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        os.replace(staging, out_dir)
+def _link(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+        return True
+    except OSError:  # a file system without hard links: copy it, keeping its times for the manifest
+        try:
+            shutil.copy2(source, target)
+            return True
+        except OSError:
+            return False
+
+
+def _exchange(staging: Path, out_dir: Path) -> None:
+    """Swap the two folders' names at once; the fallback leaves a moment with only ``.old``."""
+    if _renameat2_exchange(staging, out_dir):
         return
     retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     retired.rmdir()
@@ -167,47 +255,40 @@ def _swap_into_place(staging: Path, out_dir: Path) -> None:
     except OSError:
         os.replace(retired, out_dir)  # put the old build back before giving up
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    os.replace(retired, staging)  # so the caller removes it as the previous build
 
 
-def _update_in_place(tree: OutputTree, out_dir: Path) -> None:
-    previous = tree.previous
-    changed = []
-    for relative, data in tree.files.items():
-        entry = previous.intact(relative)
-        if entry is None or entry.size != len(data) or entry.digest != tree.digest(relative):
-            changed.append(relative)
-    # Every new file is written under a temporary name first; only then are they renamed into
-    # place, one quick rename each, so an interrupted write never leaves half a page behind.
-    pending: list[tuple[str, Path]] = []
-    try:
-        for relative in changed:
-            target = out_dir / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".labpress-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(tree.files[relative])
-            os.chmod(tmp, 0o644)
-            pending.append((relative, Path(tmp)))
-    except BaseException:
-        for _, tmp in pending:
-            tmp.unlink(missing_ok=True)
-        raise
-    for relative, tmp in pending:
-        os.replace(tmp, out_dir / relative)
-    # Whatever else is in the folder is not part of this build: stale pages, stray files.
-    wanted = set(tree.written)
-    for folder, dirs, files in os.walk(out_dir, topdown=False):
-        here = Path(folder)
-        for name in files:
-            relative = (here / name).relative_to(out_dir).as_posix()
-            if relative not in wanted:
-                (here / name).unlink()
-        for name in dirs:
-            try:
-                (here / name).rmdir()  # only when empty
-            except OSError:
-                pass
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2 = None
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Linux renameat2(RENAME_EXCHANGE); False where the system or the file system lacks it."""
+    global _renameat2
+    if not sys.platform.startswith("linux"):
+        return False
+    if _renameat2 is None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        function = getattr(libc, "renameat2", None)
+        if function is None:
+            _renameat2 = False
+            return False
+        function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+        function.restype = ctypes.c_int
+        _renameat2 = function
+    if _renameat2 is False:
+        return False
+    import ctypes
+
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
 
 
 def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
@@ -235,11 +316,21 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
         compact[relative] = [file_digest, size, mtime_ns, source, extra]
     path = Manifest.file_for(cache_dir, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".output-", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps({"version": MANIFEST_VERSION, "out_dir": str(out_dir), "rules": rules,
-                                 "files": compact}))
-    os.replace(tmp, path)
+    payload = json.dumps({"out_dir": str(out_dir), "version": MANIFEST_VERSION, "rules": rules,
+                          "files": compact}).encode("utf-8")
+    write_atomically(path, _MANIFEST_HEADER + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` at ``path``, or the old file if this process dies: a temporary file renamed into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 _OUT_DIR = re.compile(r'"out_dir": ("(?:[^"\\]|\\.)*")')

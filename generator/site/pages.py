@@ -35,9 +35,9 @@ def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environm
     """The theme's templates; with ``cache_dir``, compiled templates are kept there between runs."""
     import jinja2  # here: a build that renders no page never loads it
 
-    bytecode = jinja2.FileSystemBytecodeCache(str(cache_dir)) if cache_dir else None
-    if cache_dir:
-        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    from .template_cache import checked_bytecode_cache
+
+    bytecode = checked_bytecode_cache(Path(cache_dir)) if cache_dir else None
     env = jinja2.Environment(
         bytecode_cache=bytecode,
         loader=jinja2.FileSystemLoader(config.theme_dir / "templates"),

@@ -61,8 +61,7 @@ def _start_worker(make_context, arguments) -> None:
 def _render_in_worker(job: tuple[Path, str]):
     post, errors = render_one(_context, job)
     katex = _context.katex
-    fresh, hits, misses = katex.take_fresh()
-    return post, errors, fresh, hits, misses
+    return (post, errors, *katex.take_fresh())
 
 
 def _main_reimportable() -> bool:
@@ -95,8 +94,8 @@ def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
                                  initargs=(make_context, arguments)) as pool:
-            for post, errors, fresh, hits, misses in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
-                context.katex.absorb(fresh, hits, misses)
+            for post, errors, *report in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
+                context.katex.absorb(*report)
                 done += 1
                 yield post, errors
     except (BrokenProcessPool, OSError):
