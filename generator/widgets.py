@@ -12,15 +12,17 @@ import ast
 import hashlib
 import importlib.util
 import json
-import math
+import signal
 import sys
+import threading
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
 from .errors import did_you_mean, display_path
 from .kernel import ControlError, KernelError, Widget, render_frame
-from .kernel.widget import display
+from .kernel.widget import Frame, _describe, display
+from .limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
 WIDGETS_DIR = "widgets"
 KERNEL_DIR = Path(__file__).resolve().parent / "kernel"
@@ -52,6 +54,55 @@ class LoadedWidget:
 class WidgetLimits:
     max_states: int = 512
     max_frame_bytes: int = 1_000_000
+    # Seconds for each kernel call, each module import and each widget's pre-computed frames
+    # together; None: the caller passes [limits] seconds_per_block (see run_widget).
+    seconds: float | None = None
+
+
+SECONDS_HINT = "the limit is [limits] seconds_per_block in labpress.toml"
+
+
+class _Interrupts:
+    """Tells a Ctrl-C at the terminal from a kernel's own ``raise KeyboardInterrupt``.
+
+    Kernels' BaseExceptions become errors in the post (render_frame catches them all), so a
+    real interrupt while a kernel runs is noted by a SIGINT handler and raised again on the
+    way out: the build stops as it would anywhere else. Only the main thread gets SIGINT.
+    """
+
+    def __enter__(self):
+        self.seen = False
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                def note(signum, frame):
+                    self.seen = True
+                    previous(signum, frame)
+
+                signal.signal(signal.SIGINT, note)
+                self.previous = previous
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        if self.seen and not isinstance(value, KeyboardInterrupt):
+            raise KeyboardInterrupt
+        return False
+
+
+def _stuck_at(exc: TimeLimitError, folder: Path) -> str:
+    """'file:line' in the site's widgets/ where code was running when the time limit struck."""
+    stopped = exc.__context__
+    where = ""
+    tb = stopped.__traceback__ if stopped is not None else None
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if Path(filename).parent == folder:
+            where = f"{filename}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    return where
 
 
 class WidgetLibrary:
@@ -63,6 +114,8 @@ class WidgetLibrary:
         self.pyodide_packages = pyodide_packages
         self.limits = limits
         self._loaded: dict[str, LoadedWidget] = {}
+        self._failed: dict[str, WidgetLoadError] = {}  # a module that failed once is not imported (and timed) again
+        self._frames: dict[tuple[str, str], tuple[str, bytes] | None] = {}  # (widget, caption) -> precompute_frames
         self._cdn_imports: set[str] | None = None
 
     def names(self) -> list[str]:
@@ -78,9 +131,22 @@ class WidgetLibrary:
         file, sep, line = where.rpartition(":")
         return f"{self.shown(Path(file))}:{line}" if sep and file else where
 
-    def load(self, name: str) -> LoadedWidget:
+    def load(self, name: str, seconds: float | None = None) -> LoadedWidget:
+        """The widget module ``name``, imported within ``seconds``; raises WidgetLoadError (again for each use)."""
         if name in self._loaded:
             return self._loaded[name]
+        if name in self._failed:
+            raise self._failed[name]
+        try:
+            loaded = self._load(name, seconds or self.limits.seconds or DEFAULT_SECONDS)
+        except WidgetLoadError as exc:
+            if not exc.message.startswith("unknown widget"):
+                self._failed[name] = exc
+            raise
+        self._loaded[name] = loaded
+        return loaded
+
+    def _load(self, name: str, seconds: float) -> LoadedWidget:
         path = self.folder / f"{name}.py"
         if not name.isidentifier() or not path.is_file():
             known = self.names()
@@ -100,29 +166,39 @@ class WidgetLibrary:
         if added:
             sys.path.insert(0, str(self.folder))
         try:
-            spec.loader.exec_module(module)
-        except Exception as exc:  # the author's module failed to import
-            tb = exc.__traceback__
-            line = 0
-            while tb is not None:
-                if tb.tb_frame.f_code.co_filename == str(path):
-                    line = tb.tb_lineno
-                tb = tb.tb_next
-            if isinstance(exc, SyntaxError) and exc.filename == str(path):
-                line = exc.lineno or 0
-            raise WidgetLoadError(f"widget module '{name}' failed to load: {type(exc).__name__}: {exc}",
-                                  f"{self.shown(path)}:{line or 1}") from None
+            with _Interrupts():
+                try:
+                    call_with_deadline(seconds, spec.loader.exec_module, module)
+                except TimeLimitError as exc:
+                    where = _stuck_at(exc, self.folder)
+                    raise WidgetLoadError(f"widget module '{name}' ran for more than {exc.seconds:g} s while loading"
+                                          f" ({SECONDS_HINT})",
+                                          self.shown_location(where) if where else f"{self.shown(path)}:1") from None
+                except BaseException as exc:  # the author's module failed to import, sys.exit() included
+                    raise self._import_failure(name, path, exc) from None
         finally:
-            if added:
+            if added and str(self.folder) in sys.path:
                 sys.path.remove(str(self.folder))
         found = [value for value in vars(module).values() if isinstance(value, Widget)]
         if len(found) != 1:
             raise WidgetLoadError(f"{self.shown(path)} must define exactly one @widget, found {len(found)}")
         if getattr(module, name, None) is not found[0]:
             raise WidgetLoadError(f"the @widget in {self.shown(path)} must be a function named '{name}', like its file")
-        loaded = LoadedWidget(name, path, found[0], helpers)
-        self._loaded[name] = loaded
-        return loaded
+        return LoadedWidget(name, path, found[0], helpers)
+
+    def _import_failure(self, name: str, path: Path, exc: BaseException) -> WidgetLoadError:
+        """The error for a module that raised while it was imported: its message, at its file and line."""
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if Path(filename).parent == self.folder:
+                where = f"{filename}:{tb.tb_lineno}"
+            tb = tb.tb_next
+        if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).parent == self.folder:
+            where = f"{exc.filename}:{exc.lineno or 1}"
+        return WidgetLoadError(f"widget module '{name}' failed to load: {_describe(exc)}",
+                               self.shown_location(where) if where else f"{self.shown(path)}:1")
 
     def _cdn_packages(self) -> set[str]:
         if self._cdn_imports is None:
@@ -139,11 +215,23 @@ class WidgetLibrary:
         """Sibling helper modules the kernel needs; raises WidgetLoadError for an import the browser cannot satisfy."""
         seen = seen if seen is not None else set()
         seen.add(path)
+        data = path.read_bytes()
         try:
-            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start) + 1
+            col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+            raise WidgetLoadError(f"{self.shown(path)} is not UTF-8 text (byte 0x{data[exc.start]:02x}):"
+                                  " save it as UTF-8, as the browser's Python reads it",
+                                  f"{self.shown(path)}:{line}:{col}") from None
+        try:
+            tree = ast.parse(text, filename=str(path))
         except SyntaxError as exc:
             raise WidgetLoadError(f"syntax error in widget module: {exc.msg}",
                                   f"{self.shown(path)}:{exc.lineno or 1}:{exc.offset or 1}") from None
+        except (ValueError, RecursionError, MemoryError) as exc:  # NUL bytes; nesting the parser cannot take
+            raise WidgetLoadError(f"widget module cannot be parsed: {type(exc).__name__}: {str(exc)[:200]}",
+                                  f"{self.shown(path)}:1") from None
         helpers: list[str] = []
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -220,22 +308,61 @@ def frame_key(w: Widget, state: dict) -> str:
     return "-".join(str(control.index_of(state[name])) for name, control in w.controls.items())
 
 
-def precompute_frames(loaded: LoadedWidget, caption: str, limits: WidgetLimits) -> tuple[str, bytes] | None:
-    """All frames as JSON, when every control is discrete and the state space is small enough."""
-    spaces = loaded.widget.state_space()
-    if spaces is None or math.prod(len(s) for s in spaces) > limits.max_states:
+def render_within(library: WidgetLibrary, loaded: LoadedWidget, state: dict, caption: str, seconds: float) -> Frame:
+    """One frame, the kernel stopped after ``seconds``; raises ControlError or KernelError."""
+    with _Interrupts():
+        try:
+            return call_with_deadline(seconds, render_frame, loaded.widget, state, caption,
+                                      let_through=(TimeLimitExceeded,))
+        except TimeLimitError as exc:
+            where = _stuck_at(exc, library.folder)
+            raise KernelError(f"the kernel ran for more than {exc.seconds:g} s ({SECONDS_HINT})", where) from None
+
+
+def _state_text(w: Widget, state: dict) -> str:
+    text = ", ".join(f"{name}={display(state[name])}" for name in w.controls)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def precompute_frames(library: WidgetLibrary, loaded: LoadedWidget, caption: str, seconds: float) -> tuple[str, bytes] | None:
+    """All frames as JSON, when every control is discrete and the state space is small enough.
+
+    The state space is counted by arithmetic (a slider with a tiny step has billions of
+    states: it is live-only, never listed). All frames together get ``seconds``; a kernel too
+    slow for that gets no pre-computed frames (the reader's browser computes them, as it does
+    for continuous controls) rather than an error: the page is complete without them.
+    A kernel error at any state is an error, as it would be in the browser.
+    """
+    count = loaded.widget.state_count()
+    if count is None or count > library.limits.max_states:
         return None
-    names = list(loaded.widget.controls)
+    key = (loaded.name, caption)
+    if key not in library._frames:
+        with _Interrupts():
+            try:
+                library._frames[key] = call_with_deadline(seconds, _all_frames, loaded, caption, library.limits)
+            except TimeLimitError:
+                library._frames[key] = None
+    return library._frames[key]
+
+
+def _all_frames(loaded: LoadedWidget, caption: str, limits: WidgetLimits) -> tuple[str, bytes] | None:
+    w = loaded.widget
+    spaces = w.state_space()
+    names = list(w.controls)
     frames: dict[str, dict] = {}
     size = 0
 
     def walk(i: int, state: dict) -> bool:
         nonlocal size
         if i == len(names):
-            frame = render_frame(loaded.widget, state, caption)
+            try:
+                frame = render_frame(w, state, caption, let_through=(TimeLimitExceeded,))
+            except KernelError as exc:
+                raise KernelError(f"at {_state_text(w, state)}: {exc.message}", exc.where) from exc
             entry = {"svg": frame.svg, "readouts": frame.readouts, "caption": frame.caption}
             size += len(frame.to_json().encode("utf-8"))
-            frames[frame_key(loaded.widget, state)] = entry
+            frames[frame_key(w, state)] = entry
             return size <= limits.max_frame_bytes
         for value in spaces[i]:
             if not walk(i + 1, {**state, names[i]: value}):
@@ -317,13 +444,19 @@ def instance_html(instance: WidgetInstance, url) -> str:
     )
 
 
-def run_widget(library: WidgetLibrary, name: str, overrides: dict, caption: str, element_id: str) -> WidgetInstance:
-    """Load, validate overrides, and draw the first frame; raises WidgetLoadError, ControlError or KernelError."""
-    loaded = library.load(name)
+def run_widget(library: WidgetLibrary, name: str, overrides: dict, caption: str, element_id: str,
+               seconds: float | None = None) -> WidgetInstance:
+    """Load, validate overrides, and draw the first frame; raises WidgetLoadError, ControlError or KernelError.
+
+    ``seconds`` bounds the module's import, the first frame, and the pre-computed frames
+    together, each (default: the library's limit, else 30 s).
+    """
+    seconds = seconds or library.limits.seconds or DEFAULT_SECONDS
+    loaded = library.load(name, seconds)
     state = loaded.widget.coerce(overrides)
-    first = render_frame(loaded.widget, state, caption)
+    first = render_within(library, loaded, state, caption, seconds)
     instance = WidgetInstance(element_id, loaded, state, caption, first)
-    frames = precompute_frames(loaded, caption, library.limits)
+    frames = precompute_frames(library, loaded, caption, seconds)
     if frames:
         instance.frames_path, instance.frames_json = frames
     return instance

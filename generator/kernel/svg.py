@@ -7,6 +7,8 @@ Pyodide, so both runtimes draw byte-identical figures. Colours are classes
 
 from __future__ import annotations
 
+import math
+
 
 # XML escaping, the same as xml.sax.saxutils's escape and quoteattr (that module pulls in
 # urllib and ssl, a third of LabPress's start-up, for two small functions).
@@ -35,6 +37,8 @@ class LinearScale:
             raise ValueError("a scale needs a domain of non-zero width")
         self.domain = (float(domain[0]), float(domain[1]))
         self.pixels = (float(pixels[0]), float(pixels[1]))
+        if not all(math.isfinite(v) for v in (*self.domain, *self.pixels, self.domain[1] - self.domain[0])):
+            raise ValueError(f"a scale needs finite numbers, not the domain {self.domain}")
 
     def __call__(self, value: float) -> float:
         (d0, d1), (p0, p1) = self.domain, self.pixels
@@ -63,6 +67,8 @@ class LinearScale:
 
 
 def _floor_log10(x: float) -> int:
+    if not (0 < x < math.inf):  # zero (an underflowed span) or infinity: there is no tick step
+        raise ValueError(f"no tick step for a span of {x!r}")
     n = 0
     while x >= 10:
         x, n = x / 10, n + 1

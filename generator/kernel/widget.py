@@ -7,11 +7,12 @@ CPython, the browser worker calls it in Pyodide, and each returns the same Frame
 from __future__ import annotations
 
 import json
+import re
 import string
 import traceback
 from dataclasses import dataclass, field
 
-from .controls import Control, ControlError
+from .controls import Control, ControlError, shown
 from .svg import Figure, fmt
 
 
@@ -61,9 +62,19 @@ class _Readouts(dict):
         raise KeyError(key)
 
 
+# Widths and precisions in caption templates: ``{y:.1000000000f}`` would ask for a gigabyte of digits.
+MAX_FORMAT_NUMBER = 1000
+_DIGITS = re.compile(r"[0-9]+")
+
+
 class _CaptionFormatter(string.Formatter):
     def format_field(self, value, format_spec):
-        return display(value) if not format_spec else format(value, format_spec)
+        if not format_spec:
+            return _text(display(value), "the caption")
+        for digits in _DIGITS.findall(format_spec):
+            if len(digits) > 4 or int(digits) > MAX_FORMAT_NUMBER:
+                raise ValueError(f"the format '{format_spec[:20]}' asks for more than {MAX_FORMAT_NUMBER} characters")
+        return _text(format(value, format_spec), "the caption")
 
 
 def format_caption(template: str, readouts: dict) -> str:
@@ -89,14 +100,30 @@ class Widget:
         """A complete, valid state: defaults overridden by ``state``; raises ControlError."""
         unknown = sorted(set(state) - set(self.controls))
         if unknown:
-            raise ControlError(f"widget '{self.name}' has no control '{unknown[0]}'; its controls: {', '.join(self.controls)}")
+            error = ControlError(f"widget '{self.name}' has no control {shown(unknown[0], 40)}; its controls: {', '.join(self.controls)}")
+            error.control = unknown[0]
+            raise error
         full = self.defaults()
         for name, value in state.items():
-            full[name] = self.controls[name].coerce(value)
+            try:
+                full[name] = self.controls[name].coerce(value)
+            except ControlError as exc:
+                exc.control = name
+                raise
         return full
 
+    def state_count(self) -> int | None:
+        """How many states the controls have together, by arithmetic; None if any control is continuous."""
+        total = 1
+        for control in self.controls.values():
+            count = control.count()
+            if count is None:
+                return None
+            total *= count
+        return total
+
     def state_space(self) -> list[list] | None:
-        """Every control's states, or None if any control is continuous."""
+        """Every control's states, or None if any control is continuous (mind ``state_count`` first)."""
         spaces = [control.states() for control in self.controls.values()]
         return None if any(space is None for space in spaces) else spaces
 
@@ -116,32 +143,95 @@ def widget(title: str = "", readouts: dict[str, str] | None = None, **controls: 
     return wrap
 
 
+# Error messages quote an author's exception; a megabyte of it helps nobody.
+MAX_MESSAGE = 300
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _describe(exc: BaseException) -> str:
+    """'TypeError: message' for any exception, even one whose __str__ fails."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:
+        text = ""
+    return _clip(f"{name}: {text}" if text else name)
+
+
+def _text(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} became {type(value).__name__}, not text")
+    return "".join((value,))  # a plain str, even from a str subclass
+
+
+_HERE = __file__.rpartition("/")[0]  # labpress/kernel: frames of the widget API are not the author's
+
+
 def _kernel_location(exc: BaseException, kernel_file: str) -> str:
-    frames = traceback.extract_tb(exc.__traceback__)
-    inside = [f for f in frames if f.filename == kernel_file] or frames
+    """'file:line' of the innermost frame in the kernel's file, else in any of the author's files, else ''."""
+    try:
+        frames = traceback.extract_tb(exc.__traceback__)
+    except Exception:  # pragma: no cover - a traceback that cannot be read gives no location
+        return ""
+    inside = ([f for f in frames if f.filename == kernel_file]
+              or [f for f in frames if f.filename.rpartition("/")[0] != _HERE])
     last = inside[-1] if inside else None
     return f"{last.filename}:{last.lineno}" if last else ""
 
 
-def render_frame(w: Widget, state: dict, caption: str = "") -> Frame:
-    """Run the kernel on ``state`` and turn its View into a Frame; raises ControlError or KernelError."""
+def render_frame(w: Widget, state: dict, caption: str = "", let_through: tuple = ()) -> Frame:
+    """Run the kernel on ``state`` and turn its View into a Frame; raises ControlError or KernelError.
+
+    Whatever the kernel raises becomes a KernelError, ``SystemExit`` and other BaseExceptions
+    included, except instances of ``let_through`` (the build's time limit).
+    """
     full = w.coerce(state)
-    kernel_file = w.kernel.__code__.co_filename
+    code = getattr(w.kernel, "__code__", None)
+    kernel_file = code.co_filename if code else ""
+    here = f"{kernel_file}:{code.co_firstlineno}" if code else ""
     try:
         view = w.kernel(**full)
-    except Exception as exc:  # the author's code: report it, with its own file and line
-        raise KernelError(f"{type(exc).__name__}: {exc}", _kernel_location(exc, kernel_file)) from exc
+    except let_through:
+        raise
+    except BaseException as exc:  # the author's code: report it, with its own file and line
+        message = "the kernel called sys.exit(): a kernel returns a View" if isinstance(exc, SystemExit) else _describe(exc)
+        raise KernelError(message, _kernel_location(exc, kernel_file)) from exc
     if not isinstance(view, View):
-        raise KernelError(f"the kernel returned {type(view).__name__}, not a View", f"{kernel_file}:{w.kernel.__code__.co_firstlineno}")
-    svg = view.svg.to_svg() if isinstance(view.svg, Figure) else str(view.svg)
+        raise KernelError(f"the kernel returned {type(view).__name__}, not a View", here)
+    try:
+        if isinstance(view.svg, Figure):
+            svg = _text(view.svg.to_svg(), "the figure")
+        elif isinstance(view.svg, str):
+            svg = _text(view.svg, "the figure")
+        else:
+            raise KernelError(f"View.svg must be a Figure or SVG text, not {type(view.svg).__name__}", here)
+    except (*let_through, KernelError):
+        raise
+    except BaseException as exc:
+        raise KernelError(f"the figure cannot be drawn: {_describe(exc)}", _kernel_location(exc, kernel_file)) from exc
     if not isinstance(view.readouts, dict):
-        raise KernelError("View.readouts must be a dict of name -> value")
-    shown = {name: display(value) for name, value in view.readouts.items()}
+        raise KernelError(f"View.readouts must be a dict of name -> value, not {type(view.readouts).__name__}", here)
+    shown_readouts = {}
+    for name, value in view.readouts.items():
+        if not isinstance(name, str):
+            raise KernelError(f"readout names must be text, not {shown(name, 40)} ({type(name).__name__})", here)
+        try:
+            shown_readouts[_text(name, "the name")] = _text(display(value), f"readout '{_clip(name, 40)}'")
+        except let_through:
+            raise
+        except BaseException as exc:
+            raise KernelError(f"readout '{_clip(name, 40)}' cannot be shown as text: {_describe(exc)}",
+                              _kernel_location(exc, kernel_file) or here) from exc
     try:
         text = format_caption(caption, view.readouts)
-    except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise KernelError(f"the caption cannot be filled in: {type(exc).__name__}: {exc}") from exc
-    return Frame(svg=svg, readouts=shown, caption=text)
+    except let_through:
+        raise
+    except BaseException as exc:
+        raise KernelError(f"the caption cannot be filled in: {_describe(exc)}") from exc
+    return Frame(svg=svg, readouts=shown_readouts, caption=text)
 
 
 def render_json(w: Widget, state_json: str, caption: str = "") -> str:

@@ -12,6 +12,35 @@ def widgets_plugin(md: MarkdownIt) -> None:
     md.add_render_rule("labpress_widget", lambda self, tokens, idx, options, env: tokens[idx].meta.get("html", ""))
 
 
+# A control's value is a scalar or a point [x, y]; deeper nesting is a mistake (and
+# PyYAML's constructor recurses: a few hundred levels would overflow the stack).
+MAX_DEPTH = 8
+
+
+def _too_deep(node) -> bool:
+    """Whether ``node`` nests lists or mappings more than MAX_DEPTH deep, walked without recursion
+    (a node reached again through an alias is walked again only when deeper: at most MAX_DEPTH times)."""
+    import yaml
+
+    stack, deepest = [(node, 1)], {}  # id(node) -> the deepest level it was walked at
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, yaml.ScalarNode) or deepest.get(id(current), 0) >= depth:
+            continue
+        if depth > MAX_DEPTH:  # also ends an alias cycle, such as &a [*a]
+            return True
+        deepest[id(current)] = depth
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in current.value)
+        elif isinstance(current, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in current.value for child in pair)
+    return False
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
     """(overrides, caption, positions of keys) from the block's YAML body."""
     first = meta["body_line"]
@@ -21,30 +50,70 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
         return {}, "", {}
     import yaml  # here: most posts have no widget overrides
 
+    at = lambda mark: (first + mark.line, indent + mark.column + 1)
     loader = yaml.SafeLoader(body)
     try:
-        node = loader.get_single_node()
-        # Keys are taken as written: YAML 1.1 would turn a control named 'on' or 'yes' into True.
-        pairs = ([(k.value, loader.construct_object(v, deep=True)) for k, v in node.value]
-                 if isinstance(node, yaml.MappingNode) else None)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        sink.add(first + (mark.line if mark else 0), indent + (mark.column + 1 if mark else 1),
-                 f"widget settings are not valid YAML: {exc.problem or exc.context}")
-        return None
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            sink.add(first + (mark.line if mark else 0), indent + (mark.column + 1 if mark else 1),
+                     f"widget settings are not valid YAML: {_clip(str(exc.problem or exc.context), 120)}")
+            return None
+        except RecursionError:
+            sink.add(*at(loader.get_mark()), f"widget settings nest too deeply (a control takes a value or a point [x, y])")
+            return None
+        if not isinstance(node, yaml.MappingNode):
+            sink.add(first, indent + 1, "a widget block holds 'control: value' lines and an optional 'caption: ...'")
+            return None
+        values: dict = {}
+        positions: dict = {}
+        ok = True
+        for key, value in node.value:
+            # Keys are taken as written: YAML 1.1 would turn a control named 'on' or 'yes' into True.
+            if not isinstance(key, yaml.ScalarNode):
+                sink.add(*at(key.start_mark), "a widget setting is named by a control name, not a list or a mapping")
+                ok = False
+                continue
+            name = key.value
+            if name in values or ("key", name) in positions:
+                sink.add(*at(key.start_mark), f"'{_clip(name, 40)}' is set twice in this widget block")
+                ok = False
+                continue
+            positions[name] = at(value.start_mark)
+            positions[("key", name)] = at(key.start_mark)
+            if _too_deep(value):
+                sink.add(*at(value.start_mark), f"the value of '{_clip(name, 40)}' nests more than {MAX_DEPTH} levels deep"
+                         " (a control takes a value or a point [x, y])")
+                ok = False
+                continue
+            try:
+                values[name] = loader.construct_object(value, deep=True)
+            except yaml.MarkedYAMLError as exc:
+                mark = exc.problem_mark or value.start_mark
+                sink.add(*at(mark), f"the value of '{_clip(name, 40)}' cannot be read: {_clip(str(exc.problem or exc.context), 120)}")
+                ok = False
+            except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+                # YAML reads it, Python cannot build it: the date 2026-13-01, a 5,000-digit number
+                problem = str(exc)
+                if "integer string conversion" in problem:
+                    problem = f"a number of {len(value.value)} digits is more than Python reads"
+                sink.add(*at(value.start_mark), f"the value of '{_clip(name, 40)}' cannot be read: {_clip(problem, 120)}")
+                ok = False
     finally:
         loader.dispose()
-    if pairs is None:
-        sink.add(first, indent + 1, "a widget block holds 'control: value' lines and an optional 'caption: ...'")
+    if not ok:
         return None
-    values = dict(pairs)
-    positions = {k.value: (first + k.start_mark.line, indent + v.start_mark.column + 1) for k, v in node.value}
-    positions.update({("key", k.value): (first + k.start_mark.line, indent + k.start_mark.column + 1) for k, v in node.value})
     caption = values.pop("caption", "")
     if not isinstance(caption, str):
         sink.add(*positions["caption"], "the widget caption must be text")
         return None
     return values, caption, positions
+
+
+def _site_config(env):
+    """The SiteConfig: env["config"] when the build passes it, else the one whose ``url`` the env holds."""
+    return env.get("config") or getattr(env.get("url"), "__self__", None)
 
 
 def _run_widgets(state) -> None:
@@ -67,15 +136,16 @@ def _run_widgets(state) -> None:
         count = env.setdefault("widget_count", {})
         count[name] = count.get(name, 0) + 1
         element_id = f"widget-{name.replace('_', '-')}-{count[name]}"
+        seconds = library.limits.seconds or getattr(_site_config(env), "seconds_per_block", None)
         try:
-            instance = run_widget(library, name, overrides, caption, element_id)
+            instance = run_widget(library, name, overrides, caption, element_id, seconds)
         except WidgetLoadError as exc:
             where = f" ({exc.where})" if exc.where else ""
             sink.add(line, col + 10 if exc.message.startswith("unknown widget") else col, exc.message + where)
             continue
         except ControlError as exc:
-            bad = next((k for k in overrides if f"'{k}'" in str(exc)), None)
-            unknown = bad is not None and bad not in library.load(name).widget.controls
+            bad = getattr(exc, "control", "")
+            unknown = bad not in library.load(name).widget.controls
             at = positions.get(("key", bad) if unknown else bad, (line, col))
             sink.add(*at, f"widget '{name}': {exc}")
             continue
