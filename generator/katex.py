@@ -115,14 +115,16 @@ class KatexRenderer:
             if self._db is None:
                 if not self.cache_file.is_file():
                     return None
-                self._db = sqlite3.connect(f"file:{self.cache_file}?mode=ro", uri=True, check_same_thread=False,
-                                           isolation_level=None, timeout=BUSY_SECONDS)
+                # immutable: no lock at all, so a reader can never hold up the writer. Safe because
+                # the file is read only under the site's build lock, after open_cache() has rolled
+                # back any journal a killed writer left, and written only once every reader closed.
+                self._db = sqlite3.connect(f"{self.cache_file.as_uri()}?mode=ro&immutable=1", uri=True,
+                                           check_same_thread=False, isolation_level=None, timeout=BUSY_SECONDS)
                 if self._db.execute("PRAGMA user_version").fetchone()[0] != _CACHE_VERSION:
                     self.close()
                     self.cache_file = None  # another layout: typeset everything, save() is left to the parent
                     return None
-                # Memory-mapped reads, and one read transaction held until close(): no lock and
-                # no re-read per formula. Every process closes it before the parent writes (save()).
+                # Memory-mapped reads, and one read transaction held until close(): no re-read per formula.
                 self._db.execute("PRAGMA mmap_size = 1073741824")
                 self._db.execute("BEGIN")
             row = self._db.execute("SELECT html, digest FROM formulas WHERE key = ?", (key,)).fetchone()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +56,32 @@ _context: RenderContext | None = None
 
 def _start_worker(make_context, arguments) -> None:
     global _context
+    _die_with_parent()
     _context = make_context(*arguments)
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a build killed with SIGKILL (it would go on reading the caches)."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+    import threading
+
+    def watch() -> None:  # elsewhere (and as a second line): notice being adopted by another process
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="labpress-parent-watch", daemon=True).start()
 
 
 def _render_in_worker(job: tuple[Path, str]):
