@@ -130,7 +130,8 @@ def render_context(site_dir: Path, base_url: str | None, use_cache: bool,
                           site_dir / CACHE_DIR / KATEX_CACHE if use_cache else None,
                           seconds=config.seconds_per_block, notify=notify)
     library = WidgetLibrary(site_dir, config.pyodide_packages,
-                            WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes))
+                            WidgetLimits(config.widget_max_states, config.widget_max_frame_bytes,
+                                         config.seconds_per_block))
     return RenderContext(config, katex, library, site_dir / CACHE_DIR if use_cache else None)
 
 

@@ -386,3 +386,10 @@ def test_a_build_killed_at_any_moment_leaves_the_old_output_or_the_new(tmp_path,
         assert leftovers(site_dir / "build") == []
         assert not [p for p in (site_dir / CACHE_DIR).iterdir() if p.name.endswith(".tmp")]
         shutil.rmtree(site_dir)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.org"])
+def test_the_dev_server_listens_on_loopback_only(site, host):
+    result = labpress("serve", str(site.root), "--host", host, "--port", "0", timeout=30)
+    assert result.returncode == 2
+    assert "not a loopback address" in result.stderr and "Traceback" not in result.stderr

@@ -19,6 +19,23 @@ def port_number(text: str) -> int:
     return port
 
 
+def loopback_host(text: str) -> str:
+    """The address to listen on: this machine only (a preview is not a web server for others)."""
+    import ipaddress
+
+    if text.lower() == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise argparse.ArgumentTypeError(
+            f"'{text[:80]}' is not a loopback address: the dev server listens on this machine only (127.0.0.1, ::1"
+            " or localhost); to publish a site, build it and serve build/ with a web server")
+    return str(address)
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve the site locally, rebuilding and reloading pages on every change",
@@ -29,8 +46,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", type=Path, metavar="DIR", help="dev output folder (default: SITE_DIR/build)")
     parser.add_argument("--port", type=port_number, default=8000, metavar="N",
                         help="port to listen on (default: 8000; 0 picks a free one)")
-    parser.add_argument("--host", default="127.0.0.1", metavar="HOST",
-                        help="address to listen on (default: 127.0.0.1, this machine only)")
+    parser.add_argument("--host", default="127.0.0.1", metavar="HOST", type=loopback_host,
+                        help="loopback address to listen on (default: 127.0.0.1; ::1 and localhost also work)")
     parser.add_argument("--drafts", action="store_true", help="include posts whose status is draft")
     parser.add_argument("--no-cache", action="store_true", help="typeset every formula afresh")
     parser.set_defaults(run=run)
