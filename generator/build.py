@@ -160,6 +160,7 @@ def _build_locked(site_dir: Path, out_dir: Path | None, base_url: str | None, dr
     context = render_context(site_dir, base_url, use_cache, notify)
     config, katex = context.config, context.katex
     out_dir = (out_dir or site_dir / "build").resolve()
+    _check_output_folder(site_dir, out_dir)
     recover(out_dir)  # what a killed build left beside the output folder
     cache = BuildCache(site_dir / CACHE_DIR if use_cache else None, notify)
     try:
@@ -256,6 +257,17 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
         formulas_typeset=katex.misses,
         formulas_cached=katex.hits,
     )
+
+
+def _check_output_folder(site_dir: Path, out_dir: Path) -> None:
+    """The output folder is replaced whole by each build: it must not hold anything else."""
+    if site_dir.is_relative_to(out_dir) or out_dir in (site_dir / CACHE_DIR, site_dir / "content"):
+        raise ConfigError(f"error: the output folder {out_dir} would replace the site itself; choose another --out")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"error: the output folder {out_dir} is a file; remove it or choose another --out")
+    if out_dir.is_dir() and not (out_dir / ".nojekyll").exists() and any(out_dir.iterdir()):
+        raise ConfigError(f"error: {out_dir} is not empty and is not a LabPress build (it has no .nojekyll);"
+                          " a build replaces its output folder whole, so choose an empty or new folder")
 
 
 def _html_or(html: str | None, render_again, source: Path, key: str) -> str:

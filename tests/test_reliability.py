@@ -393,3 +393,19 @@ def test_the_dev_server_listens_on_loopback_only(site, host):
     result = labpress("serve", str(site.root), "--host", host, "--port", "0", timeout=30)
     assert result.returncode == 2
     assert "not a loopback address" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_output_folder_that_would_replace_the_site_or_foreign_files_is_refused(site, tmp_path):
+    small_site(site)
+    before = tree(site.root)
+    for out in (site.root, site.root.parent, site.root / "content"):
+        result = site.build("--out", str(out))
+        assert result.returncode == 2 and "would replace the site" in result.stderr, out
+    foreign = tmp_path / "documents"
+    (foreign / "notes").mkdir(parents=True)
+    (foreign / "notes" / "thesis.tex").write_text("years of work")
+    result = site.build("--out", str(foreign))
+    assert result.returncode == 2 and "not a LabPress build" in result.stderr
+    assert (foreign / "notes" / "thesis.tex").read_text() == "years of work"
+    assert {k: v for k, v in tree(site.root).items() if not k.startswith(".labpress-cache")} == before
+    assert site.build("--out", str(tmp_path / "empty-or-new")).returncode == 0
