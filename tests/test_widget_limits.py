@@ -357,3 +357,44 @@ def test_large_slider_values_are_checked_without_listing_them(wsite):
 def test_nesting_through_aliases_is_counted(wsite, settings):
     errors = failed(wsite, f"::: widget toy\n{settings}\n:::\n")
     assert any(":4: error: the value of 'k' nests more than 8 levels deep" in e for e in errors), errors
+
+
+# 5. Formulas --------------------------------------------------------------------------------------------------------
+
+MATH_HEAD = "---\ntitle: M\ndate: 2026-01-01\n---\n\n"  # the first body line is line 6
+
+
+@pytest.mark.parametrize("body, expected", [
+    ("Inline $" + "x" * 101 + "$ here.\n", "content/p.md:8:8: error: formula is 101 characters long, more than 100"),
+    ("Text.\n\n$$\n" + "x+" * 60 + "\n$$\n", "content/p.md:10:1: error: formula is 122 characters long, more than 100"),
+    ("A $$" + "y" * 200 + "$$ display.\n", "content/p.md:8:3: error: formula is 200 characters long, more than 100"),
+])
+def test_formula_longer_than_the_limit(site, body, expected):
+    site.config('title = "T"\n[limits]\nformula_chars = 100\n')
+    site.post("p.md", MATH_HEAD + "Short $x$ is fine.\n\n" + body)  # the body from line 8
+    result = site.build()
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert result.errors == [expected + " (the limit is [limits] formula_chars in labpress.toml)"]
+
+
+def test_the_default_formula_limit_is_ten_thousand_characters(site):
+    started = time.perf_counter()
+    site.post("p.md", MATH_HEAD + "$" + "x" * 100_001 + "$\n")
+    result = site.build()
+    assert time.perf_counter() - started < 20
+    assert result.returncode == 1, result.stderr
+    assert result.errors == ["content/p.md:6:1: error: formula is 100,001 characters long, more than 10,000"
+                             " (the limit is [limits] formula_chars in labpress.toml)"]
+
+
+@pytest.mark.parametrize("tex", ["{" * 4000 + "x" + "}" * 4000, "\\frac{1}{" * 900 + "x" + "}" * 900])
+def test_deeply_nested_formula_is_an_error_not_a_crash(site, tex):
+    site.post("p.md", MATH_HEAD + "Deep $" + tex + "$.\n")
+    started = time.perf_counter()
+    result = site.build()
+    assert time.perf_counter() - started < 20
+    assert result.returncode == 1, result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    assert len(result.errors) == 1 and result.errors[0].startswith("content/p.md:6:"), result.errors
+    assert "KaTeX:" in result.errors[0] and len(result.errors[0]) < 300

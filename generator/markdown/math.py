@@ -11,6 +11,7 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
+from ..config import DEFAULT_FORMULA_CHARS
 from ..katex import TexError
 from ..site.inline_styles import classed_formula
 
@@ -73,7 +74,23 @@ def _typeset(state) -> None:
                         _typeset_token(child, katex, env, content_at, child.type == "math_inline_double")
 
 
+def _formula_limit(env) -> int:
+    """[limits] formula_chars: env["config"] when the build passes it, else the config whose ``url`` the env holds."""
+    config = env.get("config") or getattr(env.get("url"), "__self__", None)
+    return getattr(config, "formula_chars", None) or DEFAULT_FORMULA_CHARS
+
+
 def _typeset_token(token: Token, katex, env, content_offset: int, display: bool) -> None:
+    limit = _formula_limit(env)
+    if len(token.content) > limit:
+        # KaTeX's time grows faster than the length: 100 KB of TeX takes 20 s, 200 KB does not end.
+        fence = 2 if display else 1
+        line, col = env["source"].position(max(content_offset - fence, 0))
+        env["sink"].add(line, col, f"formula is {len(token.content):,} characters long, more than {limit:,}"
+                                   " (the limit is [limits] formula_chars in labpress.toml)")
+        token.meta["html"] = ""
+        env["math_count"] = env.get("math_count", 0) + 1
+        return
     try:
         # KaTeX's style attributes become classes here, once per distinct formula (see inline_styles).
         token.meta["html"], rules = classed_formula(katex.render(token.content, display))
