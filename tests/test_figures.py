@@ -94,8 +94,8 @@ def test_cached_figure_is_not_run_again(site, tmp_path):
     result, html = build_post(site, "First words.\n\n" + fence(code))
     assert result.returncode == 0, result.stderr
     assert counter.read_text() == "x"
-    cached = list((site.root / ".labpress-cache" / "figures").glob("*.svg"))
-    assert len(cached) == 1 and re.fullmatch(r"[0-9a-f]{64}\.svg", cached[0].name)
+    cached = list((site.root / ".labpress-cache" / "figures").iterdir())
+    assert len(cached) == 1 and re.fullmatch(r"[0-9a-f]{64}\.figure", cached[0].name)
 
     # The prose changes, so the post is rendered again, but the figure comes from the cache.
     result, html_again = build_post(site, "Other words.\n\n" + fence(code))

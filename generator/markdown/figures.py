@@ -28,16 +28,21 @@ import io
 import json
 import os
 import re
+import signal
+import sys
 import tempfile
+import threading
 import traceback
 import warnings
 import xml.etree.ElementTree as ET
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml, unescapeAll
+from typing import TYPE_CHECKING
 
 from ..errors import did_you_mean
+from ..limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 # Bump when the drawing style below changes: cached SVGs are then redrawn.
 FORMAT_VERSION = "1"
@@ -146,6 +151,8 @@ def _raw_info(token, env) -> tuple[str, int]:
 
 def _parse_options(token, env, line: int):
     """(language, options, column of '{figure}') or None after reporting an error."""
+    from markdown_it.common.utils import unescapeAll  # here: the rendered-post cache imports this module
+
     sink = env["sink"]
     info, base = _raw_info(token, env)
     flag_at = info.find(_FIGURE_FLAG)
@@ -195,6 +202,191 @@ def _code_column(token, env, code_line: int, char_col: int) -> int:
     return prefix + char_col + 1
 
 
+# --- What a block reads ------------------------------------------------------
+#
+# A figure may read data files (open(), numpy.loadtxt/genfromtxt/fromfile,
+# pandas, matplotlib's imread, ...) or list a folder (glob, os.listdir,
+# Path.iterdir). All of these reach Python's ``open``, ``os.listdir`` or
+# ``os.scandir`` audit events, so one audit hook per process sees them whatever
+# library does the reading. Hooks cannot be removed, so the hook does nothing
+# unless a recording is active in the calling thread (the dev server's HTTP
+# thread is never recorded). What it saw becomes the figure's inputs:
+#
+# * only paths inside the site folder count (paths are made absolute when the
+#   event fires, so a block that changes folder is still understood);
+# * inside it, Python's own files do not: anything under sys.prefix,
+#   sys.base_prefix or sys.exec_prefix (a virtual environment kept in the site
+#   folder), in a site-packages, dist-packages or __pycache__ folder, or
+#   matplotlib's configuration and cache folders; nor LabPress's cache folder;
+# * a file opened only for writing is an output, not an input;
+# * what the import system reads and lists to import a module is not data
+#   (modules a block imports are not tracked; '' on sys.path lists the site);
+# * a file the block tried to open but that did not exist counts (with no
+#   digest): when it appears, the figure is drawn again.
+#
+# * a path looked at with os.stat (os.path.exists, isfile, Path.exists, ...)
+#   counts as a file: numpy checks that a file exists before opening it, so a
+#   block that falls back when the file is missing is drawn again when it
+#   appears. Stat fires no audit event: while a recording is active anywhere,
+#   ``os.stat`` is wrapped (the wrapper only notes paths for a recording thread).
+#
+# Outside the site folder nothing is tracked (system fonts, /dev, /proc, the
+# standard library). Reads done in C without Python's I/O (h5py, netCDF) fire
+# no event and are not seen.
+
+_READ_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
+_PYTHON_FOLDERS = frozenset({"site-packages", "dist-packages", "__pycache__"})
+_CACHE_FOLDER_NAME = ".labpress-cache"
+_IMPORT_SYSTEM = "<frozen importlib"
+
+_thread = threading.local()  # .recorder: the _Reads of the block running in this thread, if any
+_recordings = 0  # recordings active in any thread: while 0 the hook returns at once
+_hook_lock = threading.Lock()
+_hook_installed = False
+
+
+class _Reads:
+    """Absolute paths a block opened for reading, and folders it listed."""
+
+    def __init__(self):
+        self.files: set[str] = set()
+        self.folders: set[str] = set()
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _recordings or event not in _READ_EVENTS:
+        return
+    reads = getattr(_thread, "recorder", None)
+    if reads is None:
+        return
+    try:
+        if sys._getframe(1).f_code.co_filename.startswith(_IMPORT_SYSTEM):
+            return  # finding or loading a module the block imports: not its data
+        path = args[0] if args else None
+        if event == "open":
+            if path is None or isinstance(path, int):
+                return  # a file descriptor: opened (and recorded) before
+            flags = args[2] if len(args) > 2 else None
+            if isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY:
+                return
+            reads.files.add(os.path.abspath(os.fsdecode(os.fspath(path))))
+        else:
+            if isinstance(path, int):
+                return
+            reads.folders.add(os.path.abspath(os.fsdecode(os.fspath(path)) if path is not None else "."))
+    except Exception:  # an audit hook that raises would fail the author's own call
+        pass
+
+
+_plain_stat = os.stat
+
+
+def _noted_stat(path, *args, **kwargs):
+    reads = getattr(_thread, "recorder", None)
+    if reads is not None and not isinstance(path, int) and kwargs.get("dir_fd") is None:
+        try:
+            reads.files.add(os.path.abspath(os.fsdecode(os.fspath(path))))
+        except Exception:
+            pass
+    return _plain_stat(path, *args, **kwargs)
+
+
+def _install_hook() -> None:
+    global _hook_installed
+    with _hook_lock:
+        if not _hook_installed:
+            sys.addaudithook(_audit)
+            _hook_installed = True
+
+
+@contextlib.contextmanager
+def _recording(reads: _Reads | None):
+    """Record into ``reads`` what this thread opens and lists until the block ends (None: nothing)."""
+    global _recordings
+    if reads is None:
+        yield
+        return
+    _install_hook()
+    previous = getattr(_thread, "recorder", None)
+    _thread.recorder = reads
+    with _hook_lock:
+        _recordings += 1
+        if _recordings == 1 and os.stat is _plain_stat:
+            os.stat = _noted_stat
+    try:
+        yield
+    finally:
+        _thread.recorder = previous
+        with _hook_lock:
+            _recordings -= 1
+            if _recordings == 0 and os.stat is _noted_stat:
+                os.stat = _plain_stat
+
+
+def _ignored_prefixes(root: Path, cache_dir) -> tuple[str, ...]:
+    folders = [root / _CACHE_FOLDER_NAME, sys.prefix, sys.base_prefix, sys.exec_prefix]
+    if cache_dir:
+        folders.append(cache_dir)
+    matplotlib = sys.modules.get("matplotlib")
+    if matplotlib is not None:
+        for name in ("get_configdir", "get_cachedir"):
+            with contextlib.suppress(Exception):
+                folders.append(getattr(matplotlib, name)())
+    prefixes = set()
+    for folder in folders:
+        for form in (os.path.abspath(folder), os.path.realpath(folder)):
+            prefixes.add(form.rstrip(os.sep) + os.sep)
+    return tuple(sorted(prefixes))
+
+
+def _relative_inside(path: str, roots: tuple[str, ...], ignored: tuple[str, ...]) -> str | None:
+    """``path`` relative to the site folder (posix), or None when it is not an input (see above)."""
+    for form in dict.fromkeys((path, os.path.realpath(path))):
+        if (form + os.sep).startswith(ignored):
+            return None
+    for form in dict.fromkeys((path, os.path.realpath(path))):
+        for root in roots:
+            if form == root or form.startswith(root + os.sep):
+                relative = Path(os.path.relpath(form, root))
+                if _PYTHON_FOLDERS.intersection(relative.parts) or relative.suffix == ".pyc":
+                    return None
+                return relative.as_posix()
+    return None
+
+
+def _site_inputs(reads: _Reads, root: Path, cache_dir) -> list[tuple[str, str]]:
+    """(kind, path relative to the site folder) of each input the block read: kind 'file' or 'folder'."""
+    roots = tuple(dict.fromkeys((os.path.abspath(root), os.path.realpath(root))))
+    ignored = _ignored_prefixes(root, cache_dir)
+    found = set()
+    for kind, paths in (("file", reads.files), ("folder", reads.folders)):
+        for path in paths:
+            relative = _relative_inside(path, roots, ignored)
+            if relative is not None:
+                found.add((kind, relative))
+    return sorted(found)
+
+
+def input_digest(kind: str, path: Path) -> str | None:
+    """Digest of a file's bytes, or of the names in a folder; None when it is absent or unreadable."""
+    try:
+        if kind == "folder":
+            names = sorted(os.listdir(path))
+            return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+        h = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except (OSError, ValueError):
+        return None
+
+
+def inputs_unchanged(inputs) -> bool:
+    """Whether every (kind, absolute path, digest) still has that digest: for the rendered-post cache."""
+    return all(input_digest(kind, Path(path)) == stored for kind, path, stored in inputs)
+
+
 # --- Running the code --------------------------------------------------------
 
 def _version(package: str) -> str:
@@ -207,6 +399,7 @@ def _version(package: str) -> str:
 
 
 def cache_key(code: str, caption: str, alt: str) -> str:
+    """The block itself; the files it reads are checked against the entry found under this key."""
     payload = {"format": FORMAT_VERSION, "matplotlib": _version("matplotlib"), "numpy": _version("numpy"),
                "source": code, "caption": caption, "alt": alt}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
@@ -219,12 +412,83 @@ def _char_col(text: str, byte_col: int | None) -> int:
 
 
 def _describe(exc: BaseException) -> str:
-    detail = " ".join(str(exc).split())
+    try:
+        detail = " ".join(str(exc).split())
+    except Exception:  # an author's exception whose __str__ fails
+        detail = ""
     return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
-def draw_figure(code: str) -> bytes:
-    """Run ``code`` and return the SVG of the figure it drew; raise FigureError if it cannot."""
+def time_limit_message(seconds: float) -> str:
+    return (f"figure block ran for more than {seconds:g} s "
+            f"(the limit is [limits] seconds_per_block in labpress.toml)")
+
+
+@contextlib.contextmanager
+def _interrupts_noted():
+    """Tell a real Ctrl-C (which must stop the build) from a KeyboardInterrupt the code raised itself."""
+    state = {"real": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield state  # a real Ctrl-C reaches the main thread only: here every one is the code's
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def noted(signum, frame):
+        state["real"] = True
+        if callable(previous) and previous is not noted:
+            return previous(signum, frame)
+        if previous == signal.SIG_IGN:
+            return None
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGINT, noted)
+    except (ValueError, OSError):  # pragma: no cover - no signals here
+        yield state
+        return
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _working_folder(folder: Path | None):
+    """Run in ``folder`` (the site's), so ``data/x.csv`` means the site's file wherever the build started."""
+    if folder is None:
+        yield
+        return
+    try:
+        previous = os.getcwd()
+    except OSError:  # the folder the command started in is gone
+        previous = None
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(previous)
+
+
+def _raised(exc: BaseException, lines: list[str], what: str = "figure code raised") -> FigureError:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == _CODE_FILENAME]
+    if not frames:
+        return FigureError(f"{what} {_describe(exc)}")
+    frame = frames[-1]
+    text = lines[frame.lineno - 1] if 0 < (frame.lineno or 0) <= len(lines) else ""
+    col = _char_col(text, getattr(frame, "colno", None))
+    if not col:
+        col = len(text) - len(text.lstrip())
+    return FigureError(f"{what} {_describe(exc)}", frame.lineno, col)
+
+
+def draw_figure(code: str, seconds: float | None = None, folder: Path | None = None, reads: _Reads | None = None) -> bytes:
+    """Run ``code`` and return the SVG of the figure it drew; raise FigureError if it cannot.
+
+    ``seconds``: the time limit for running and drawing (None: none). ``folder``: the working
+    folder while the code runs (None: leave it). ``reads``: record what the code opens and lists.
+    """
     try:
         compiled = compile(code, _CODE_FILENAME, "exec")
     except SyntaxError as exc:
@@ -234,6 +498,8 @@ def draw_figure(code: str) -> bytes:
 
     import random
 
+    # Imported before the code runs, outside the working folder and the recording:
+    # what importing reads is neither the author's input nor different per build.
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -241,71 +507,166 @@ def draw_figure(code: str) -> bytes:
     from matplotlib.figure import Figure
 
     lines = code.split("\n")
+
+    def run(namespace: dict, interrupts: dict) -> bytes:
+        try:
+            exec(compiled, namespace)
+        except TimeLimitExceeded:
+            raise
+        except KeyboardInterrupt as exc:
+            if interrupts["real"]:
+                raise
+            raise _raised(exc, lines) from None
+        except BaseException as exc:  # SystemExit and the like too: a figure must not end the build
+            raise _raised(exc, lines) from None
+        figure = plt.gcf() if plt.get_fignums() else None
+        if figure is None:
+            drawn = [v for v in namespace.values() if isinstance(v, Figure)]
+            figure = drawn[-1] if drawn else None
+        if figure is None:
+            raise FigureError("figure code drew no figure: draw with matplotlib (plt.plot, plt.subplots, ...) "
+                              "and leave the figure open")
+        buffer = io.BytesIO()
+        try:
+            figure.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.06,
+                           metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+        except TimeLimitExceeded:
+            raise
+        except KeyboardInterrupt as exc:
+            if interrupts["real"]:
+                raise
+            raise _raised(exc, lines, "figure could not be drawn:") from None
+        except BaseException as exc:
+            raise _raised(exc, lines, "figure could not be drawn:") from None
+        return buffer.getvalue()
+
     plt.close("all")
     try:
         style = {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=list(CYCLE))}
+        # Everything restored afterwards (styles, streams, folder, recording) is set up outside
+        # the time limit, so the limit striking cannot leave any of it behind.
         with matplotlib.rc_context(style), warnings.catch_warnings(), \
-                contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                _interrupts_noted() as interrupts, _working_folder(folder), _recording(reads):
             warnings.simplefilter("ignore")
             np.random.seed(0)
             random.seed(0)
             namespace = {"__name__": "__figure__", "__builtins__": builtins, "np": np, "plt": plt}
             try:
-                exec(compiled, namespace)
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # SystemExit too: a figure must not end the build
-                frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == _CODE_FILENAME]
-                if not frames:
-                    raise FigureError(f"figure code raised {_describe(exc)}") from None
-                frame = frames[-1]
-                text = lines[frame.lineno - 1] if 0 < (frame.lineno or 0) <= len(lines) else ""
-                col = _char_col(text, getattr(frame, "colno", None))
-                if not col:
-                    col = len(text) - len(text.lstrip())
-                raise FigureError(f"figure code raised {_describe(exc)}", frame.lineno, col) from None
-            figure = plt.gcf() if plt.get_fignums() else None
-            if figure is None:
-                drawn = [v for v in namespace.values() if isinstance(v, Figure)]
-                figure = drawn[-1] if drawn else None
-            if figure is None:
-                raise FigureError("figure code drew no figure: draw with matplotlib (plt.plot, plt.subplots, ...) "
-                                  "and leave the figure open")
-            buffer = io.BytesIO()
-            try:
-                figure.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.06,
-                               metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-            except KeyboardInterrupt:
-                raise
-            except Exception as exc:
-                raise FigureError(f"figure could not be drawn: {_describe(exc)}") from None
-            return buffer.getvalue()
+                return call_with_deadline(seconds, run, namespace, interrupts)
+            except TimeLimitError as exc:
+                raise FigureError(time_limit_message(exc.seconds)) from None
     finally:
         plt.close("all")
 
 
+# --- The cache of drawn figures ----------------------------------------------
+#
+# One file per block, ``figures/<key>.figure``:
+#
+#     labpress-figure 2\n
+#     <sha256 of everything after this line>\n
+#     {"key": ..., "inputs": [[kind, path relative to the site, digest or null], ...]}\n
+#     <the SVG as matplotlib wrote it>
+#
+# An entry whose digest does not match (a damaged or truncated file), whose
+# header is not understood, or that was stored under another key is dropped and
+# the figure drawn again. Entries are written to a temporary file and renamed
+# into place, so a reader never sees half of one.
+
+_MAGIC = b"labpress-figure 2"
+_SUFFIX = ".figure"
+
+
 def _cache_file(cache_dir, key: str) -> Path | None:
-    return Path(cache_dir) / CACHE_SUBDIR / f"{key}.svg" if cache_dir else None
+    return Path(cache_dir) / CACHE_SUBDIR / f"{key}{_SUFFIX}" if cache_dir else None
 
 
-def cached_figure(code: str, caption: str, alt: str, cache_dir) -> bytes:
-    """The figure's raw SVG: from the cache when the same block was drawn before, else drawn now."""
-    path = _cache_file(cache_dir, cache_key(code, caption, alt))
-    if path is not None and path.is_file():
-        cached = path.read_bytes()
-        if cached.rstrip().endswith(b"</svg>"):  # else a damaged entry: draw it again
-            return cached
-    svg = draw_figure(code)
+def _encode_entry(key: str, svg: bytes, inputs: list) -> bytes:
+    header = json.dumps({"key": key, "inputs": [list(i) for i in inputs]}, separators=(",", ":"),
+                        ensure_ascii=True).encode("ascii")
+    rest = header + b"\n" + svg
+    return _MAGIC + b"\n" + hashlib.sha256(rest).hexdigest().encode("ascii") + b"\n" + rest
+
+
+def _decode_entry(data: bytes, key: str) -> tuple[bytes, list[tuple[str, str, str | None]]] | None:
+    magic, _, data = data.partition(b"\n")
+    stored, _, rest = data.partition(b"\n")
+    if magic != _MAGIC or stored != hashlib.sha256(rest).hexdigest().encode("ascii"):
+        return None
+    header, _, svg = rest.partition(b"\n")
+    try:
+        meta = json.loads(header)
+        inputs = [(kind, path, digest) for kind, path, digest in meta["inputs"]]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if meta.get("key") != key or not svg.rstrip().endswith(b"</svg>"):
+        return None
+    if not all(kind in ("file", "folder") and isinstance(path, str) and (digest is None or isinstance(digest, str))
+               for kind, path, digest in inputs):
+        return None
+    return svg, inputs
+
+
+def _read_entry(path: Path, key: str):
+    """(svg, inputs) of a sound entry, or None; a damaged one is removed."""
+    try:
+        data = path.read_bytes()
+    except OSError:  # absent, or figures/ is not a folder
+        return None
+    entry = _decode_entry(data, key)
+    if entry is None:
+        with contextlib.suppress(OSError):
+            path.unlink()
+    return entry
+
+
+def _write_entry(path: Path, data: bytes) -> None:
+    """Atomically, or not at all: a cache that cannot be written only costs time."""
+    folder = path.parent
+    try:
+        if not folder.is_dir():
+            if folder.is_symlink() or folder.exists():  # a file (or a dangling link) where the folder goes
+                folder.unlink()
+            folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+    legacy = path.with_suffix(".svg")  # the unchecked layout of older versions
+    with contextlib.suppress(OSError):
+        legacy.unlink()
+
+
+def cached_figure(code: str, caption: str, alt: str, cache_dir, root: Path | None = None,
+                  seconds: float | None = None) -> tuple[bytes, list[tuple[str, str, str | None]]]:
+    """The figure's raw SVG and its inputs (kind, path relative to ``root``, digest).
+
+    From the cache when the same block was drawn before and every file it read then
+    is unchanged; else drawn now, in ``root`` (the site folder), within ``seconds``.
+    """
+    key = cache_key(code, caption, alt)
+    path = _cache_file(cache_dir, key)
+    base = Path(root) if root is not None else Path.cwd()
     if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(svg)
-            os.replace(temporary, path)
-        except OSError:  # a read-only cache only costs time
-            pass
-    return svg
+        entry = _read_entry(path, key)
+        if entry is not None:
+            svg, inputs = entry
+            if all(input_digest(kind, base / relative) == stored for kind, relative, stored in inputs):
+                return svg, inputs
+    reads = _Reads()
+    svg = draw_figure(code, seconds, root, reads)
+    inputs = [(kind, relative, input_digest(kind, base / relative))
+              for kind, relative in _site_inputs(reads, base, cache_dir)]
+    if path is not None:
+        _write_entry(path, _encode_entry(key, svg, inputs))
+    return svg, inputs
 
 
 # --- Rewriting the SVG for the page -----------------------------------------
@@ -467,8 +828,13 @@ def theme_svg(raw: bytes, prefix: str) -> str:
     return "".join(out)
 
 
+def _escape(raw: str) -> str:
+    """&, <, > and " as entities (markdown-it's escapeHtml, without importing markdown-it)."""
+    return raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 def _attributes(attributes: dict) -> str:
-    return "".join(f' {_local(k)}="{escapeHtml(str(v))}"' for k, v in attributes.items() if v is not None)
+    return "".join(f' {_local(k)}="{_escape(str(v))}"' for k, v in attributes.items() if v is not None)
 
 
 def _serialise(element, attributes: dict, out: list[str]) -> None:
@@ -480,26 +846,39 @@ def _serialise(element, attributes: dict, out: list[str]) -> None:
     if len(element) == 0 and not text:
         out.append(f"<{name}{_attributes(attributes)}/>")
         return
-    out.append(f"<{name}{_attributes(attributes)}>{escapeHtml(text)}")
+    out.append(f"<{name}{_attributes(attributes)}>{_escape(text)}")
     for child in element:
         _serialise(child, dict(child.attrib), out)
         if child.tail and child.tail.strip():
-            out.append(escapeHtml(child.tail))
+            out.append(_escape(child.tail))
     out.append(f"</{name}>")
 
 
 def figure_html(svg: str, caption: str, alt: str) -> str:
-    label = escapeHtml(alt or caption)
-    caption_html = f"<figcaption>{escapeHtml(caption)}</figcaption>" if caption else ""
+    label = _escape(alt or caption)
+    caption_html = f"<figcaption>{_escape(caption)}</figcaption>" if caption else ""
     return (f'<figure class="py-figure"><div class="py-figure-svg" role="img" aria-label="{label}">'
             f"{svg}</div>{caption_html}</figure>\n")
 
 
 # --- The core rule -------------------------------------------------------------
 
+def site_of(env) -> tuple[Path | None, float]:
+    """The site folder (figure code runs there) and the time limit per block, from the Markdown env."""
+    config = env.get("config")
+    root = getattr(config, "root", None)
+    if root is None:
+        root = getattr(env.get("widget_library"), "site_dir", None)
+    if root is None and env.get("cache_dir"):
+        root = Path(env["cache_dir"]).parent
+    seconds = getattr(config, "seconds_per_block", None) or DEFAULT_SECONDS
+    return (Path(root).resolve() if root is not None else None), seconds
+
+
 def _run_figures(state) -> None:
     env = state.env
     sink = env["sink"]
+    root, seconds = site_of(env)
     for token in state.tokens:
         if not is_figure_fence(token) or not token.map:
             continue
@@ -518,11 +897,16 @@ def _run_figures(state) -> None:
         count = env.setdefault("figure_count", 0) + 1
         env["figure_count"] = count
         try:
-            raw = cached_figure(token.content, caption, alt, env.get("cache_dir"))
+            raw, inputs = cached_figure(token.content, caption, alt, env.get("cache_dir"), root, seconds)
         except FigureError as exc:
             if exc.line is None:
                 sink.add(line, flag_col, exc.message)
             else:
                 sink.add(line + exc.line, _code_column(token, env, exc.line, exc.col or 0), exc.message)
             continue
+        # What the figures read, for the rendered-post cache (RenderedBody.figure_inputs).
+        base = root if root is not None else Path.cwd()
+        found = env.setdefault("figure_inputs", [])
+        found.extend((kind, str(base / relative), digest) for kind, relative, digest in inputs
+                     if (kind, str(base / relative), digest) not in found)
         token.meta["html"] = figure_html(theme_svg(raw, f"pyfig{count}-"), caption, alt)
