@@ -14,8 +14,14 @@ points at its ``light-dark()`` custom properties. Inline ``style`` attributes
 become presentation attributes and the SVG's ``<style>`` element is dropped, so
 the page works under a Content-Security-Policy without ``'unsafe-inline'``.
 
+The code runs with the site folder as its working folder (``data/x.csv`` is
+the site's wherever the build started), under ``[limits] seconds_per_block``;
+what it reads inside the site folder is recorded (see "What a block reads").
+
 Results are cached by source, caption, alt and library versions in
-``env["cache_dir"]/figures/`` (no cache when it is None): only the raw SVG is
+``env["cache_dir"]/figures/`` (no cache when it is None), together with the
+digests of the files the block read: a lookup checks them and the entry's own
+digest, and draws the figure again when either differs. Only the raw SVG is
 stored; the cheap rewrite above runs on every build.
 """
 
