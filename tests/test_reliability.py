@@ -411,3 +411,32 @@ def test_an_output_folder_that_would_replace_the_site_or_foreign_files_is_refuse
     assert (foreign / "notes" / "thesis.tex").read_text() == "years of work"
     assert {k: v for k, v in tree(site.root).items() if not k.startswith(".labpress-cache")} == before
     assert site.build("--out", str(tmp_path / "empty-or-new")).returncode == 0
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(p) for p in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc")
+def test_worker_processes_end_when_their_build_is_killed(tmp_path):
+    root = make_corpus(tmp_path / "corpus", 60)
+    build = subprocess.Popen([sys.executable, "-m", "labpress", "build", str(root), "-j", "2", "-q", "--no-cache"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    deadline = time.monotonic() + 60
+    while len(workers) < 2 and build.poll() is None and time.monotonic() < deadline:
+        workers = {pid for pid in _children(build.pid)
+                   if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+        time.sleep(0.01)
+    assert len(workers) == 2, "the build should have started two workers"
+    build.kill()
+    build.wait()
+    deadline = time.monotonic() + 15
+    while workers and time.monotonic() < deadline:
+        workers = {pid for pid in workers if Path(f"/proc/{pid}").exists()
+                   and "Z" not in Path(f"/proc/{pid}/stat").read_text().split()[2]}
+        time.sleep(0.05)
+    assert not workers, "workers outlived the build"

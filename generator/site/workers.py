@@ -54,15 +54,17 @@ def render_one(context: RenderContext, job: tuple[Path, str]):
 _context: RenderContext | None = None
 
 
-def _start_worker(make_context, arguments) -> None:
+def _start_worker(parent: int, make_context, arguments) -> None:
     global _context
-    _die_with_parent()
+    _die_with_parent(parent)
     _context = make_context(*arguments)
 
 
-def _die_with_parent() -> None:
-    """A worker must not outlive a build killed with SIGKILL (it would go on reading the caches)."""
-    parent = os.getppid()
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a build killed with SIGKILL (it would go on reading the caches).
+
+    ``parent`` is the build's process id, given by the build itself: a worker that starts after
+    the build died would otherwise take its new parent (init) for the build."""
     if sys.platform.startswith("linux"):
         import ctypes
         import signal
@@ -119,7 +121,7 @@ def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_
     done = 0
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
-                                 initargs=(make_context, arguments)) as pool:
+                                 initargs=(os.getpid(), make_context, arguments)) as pool:
             for post, errors, *report in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
                 context.katex.absorb(*report)
                 done += 1
