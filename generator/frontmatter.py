@@ -113,21 +113,32 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset), offset - line_start + 1
 
 
-def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: SiteConfig) -> PostMeta:
-    """Validate YAML ``text`` that starts on 1-based line ``first_line`` of the post."""
+def normalise(text: str) -> str:
+    """A post's text with lines as markdown-it counts them (a lone CR is a line break too) and no BOM,
+    so every reader of a post agrees on its lines and columns."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+
+
+def read_front_matter(text: str, first_line: int, sink: ErrorSink):
+    """(mapping node, values) of the front matter YAML ``text`` starting on 1-based line ``first_line``,
+    read within the bounds above; None after an error in ``sink`` when it is too big, holds a control
+    character, is not YAML, builds a value Python cannot hold, or is not a mapping.
+
+    The one safe way to read front matter: the build validates what it returns (parse_front_matter),
+    ``labpress new`` reads the numbers of the posts already there from it.
+    """
     import yaml  # here: builds that parse no front matter (all cached) never load it
     from yaml.reader import Reader
 
-    meta = PostMeta()
     if len(text) > MAX_FRONT_MATTER_CHARS:
         sink.add(first_line - 1, 1, f"front matter is longer than {MAX_FRONT_MATTER_CHARS // 1024} KiB:"
                                     " keep long text in the post's body")
-        return meta
+        return None
     bad = Reader.NON_PRINTABLE.search(text)  # what YAML refuses to read, such as a NUL byte
     if bad:
         line0, col = _position(text, bad.start())
         sink.add(first_line + line0, col, f"front matter cannot hold the control character U+{ord(bad.group()[0]):04X}")
-        return meta
+        return None
     # libyaml when PyYAML has it (it nearly always does): several times faster, same results and marks.
     _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
@@ -139,7 +150,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             if problem:
                 where, message = problem
                 sink.add(first_line + where.start_mark.line, where.start_mark.column + 1, message)
-                return meta
+                return None
             try:
                 values = loader.construct_document(node) if node is not None else None
             except yaml.MarkedYAMLError:
@@ -149,7 +160,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
                 where = failing.start_mark
                 reason = str(exc) if isinstance(exc, ValueError) else f"it cannot be read as {failing.tag.rsplit(':', 1)[-1]}"
                 sink.add(first_line + where.line, where.column + 1, f"front matter value is not valid: {shorten(reason)}")
-                return meta
+                return None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
@@ -157,18 +168,36 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         line = first_line + (mark.line if mark else 0)
         col = (mark.column + 1) if mark else 1
         sink.add(line, col, f"front matter is not valid YAML: {shorten(exc.problem or exc.context or '')}")
-        return meta
+        return None
     except (yaml.YAMLError, RecursionError) as exc:  # the pure-Python parser nests a frame per level
         message = "nests too deeply" if isinstance(exc, RecursionError) else shorten(str(exc))
         sink.add(first_line - 1, 1, f"front matter is not valid YAML: {message}")
-        return meta
+        return None
     if node is None:
         sink.add(first_line - 1, 1, "front matter is empty: 'title' and 'date' are required")
-        return meta
+        return None
     if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
         sink.add(first_line + node.start_mark.line, node.start_mark.column + 1,
                  "front matter must be a mapping of fields such as 'title: ...'")
+        return None
+    return node, values
+
+
+def front_matter_values(text: str) -> dict | None:
+    """The fields of a whole post's front matter as YAML gives them, unvalidated, or None when
+    the post has none that can be read safely (the build reports why)."""
+    match = FRONT_MATTER.match(normalise(text))
+    read = read_front_matter(match.group(1) or "", 2, ErrorSink("")) if match else None
+    return read[1] if read else None
+
+
+def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: SiteConfig) -> PostMeta:
+    """Validate YAML ``text`` that starts on 1-based line ``first_line`` of the post."""
+    meta = PostMeta()
+    read = read_front_matter(text, first_line, sink)
+    if read is None:
         return meta
+    node, values = read
 
     positions: dict[str, tuple[int, int, int]] = {}
     for key_node, value_node in node.value:

@@ -337,3 +337,66 @@ def test_many_headings_with_one_title_take_linear_time(site):
     assert result.returncode == 0, result.stderr[:2000]
     html = (site.out / "p" / "index.html").read_text()
     assert 'id="results"' in html and 'id="results-2"' in html and 'id="results-20000"' in html
+
+
+# --- `labpress new` reads the other posts' front matter as the build does ---------------------------
+
+def labpress_new(site, title: str, *args: str, seconds: float = 10):
+    import contextlib
+    import io
+
+    from labpress.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with time_limit(seconds), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["new", title, "--site", str(site.root), "--date", "2026-03-02", *args])
+    return code, out.getvalue() + err.getvalue()
+
+
+@pytest.mark.parametrize("hostile", [
+    pytest.param(laughs(), id="billion-laughs"),
+    pytest.param(laughs(key="exp"), id="billion-laughs-in-exp"),
+    pytest.param("---\na: &a [*a]\nexp: 40\n---\n", id="alias-cycle"),
+    pytest.param("---\nexp: 40\nsummary: " + "[" * 10_000 + "]" * 10_000 + "\n---\n", id="nested-10000"),
+    pytest.param("---\nexp: 40\nsummary: [" + ", ".join(["1"] * 20_000) + "]\n---\n", id="many-values"),
+    pytest.param("---\nexp: 40\nsummary: " + "x" * 70_000 + "\n---\n", id="huge"),
+    pytest.param("---\nexp: 40\ntitle: a\0b\n---\n", id="nul"),
+    pytest.param("---\nexp: 40\ndate: 2026-13-01\n---\n", id="unbuildable-date"),
+    pytest.param("---\nexp: " + "9" * 5000 + "\n---\n", id="huge-int"),
+    pytest.param("---\nexp: " + "9" * 4000 + "\n---\n", id="int-whose-successor-cannot-be-written"),
+    pytest.param("---\nexp: !!python/object:os.system x\n---\n", id="python-tag"),
+    pytest.param("---\n? [a, b]\n: 1\nexp: 40\n---\n", id="unhashable-key"),
+    pytest.param("---\n[unclosed\n---\n", id="not-yaml"),
+])
+def test_new_is_not_hurt_by_hostile_front_matter(site, hostile):
+    """A post that the build refuses is skipped when numbering the new post: no hang, no crash."""
+    site.post("ok.md", "---\ntitle: Ok\ndate: 2026-03-01\nexp: 3\nseries: basics\nstep: 2\n---\n")
+    write_bytes(site, "hostile.md", hostile.encode())
+    started = time.perf_counter()
+    code, output = labpress_new(site, "Next one", "--series", "basics")
+    assert code == 0, output
+    assert time.perf_counter() - started < 5
+    text = (site.root / "content" / "next-one.md").read_text()
+    assert "\nexp: 4\n" in text and "\nstep: 3\n" in text
+
+
+def test_new_reads_front_matter_with_cr_lines_and_a_bom(site):
+    """The same lines as the build: a lone CR ends a line, a BOM is not part of the first one."""
+    write_bytes(site, "cr.md", b"\xef\xbb\xbf---\rtitle: Cr\rdate: 2026-03-01\rexp: 7\r---\r")
+    code, output = labpress_new(site, "After cr")
+    assert code == 0, output
+    assert "\nexp: 8\n" in (site.root / "content" / "after-cr.md").read_text()
+
+
+@pytest.mark.parametrize("title, clash", [("Tags", "the tag pages (/tags/)"), ("404", "the page-not-found page (/404.html)"),
+                                          ("Index!", "the home page (/index.html)")])
+def test_new_refuses_a_title_whose_page_the_build_would_refuse(site, title, clash):
+    code, output = labpress_new(site, title)
+    slug = title.lower().strip("!")
+    assert code == 2 and f"error: the page /{slug}/ would clash with {clash}: choose another title" in output, output
+    assert not list((site.root / "content").iterdir())
+
+
+def test_new_refuses_a_title_that_is_not_utf8(site):
+    code, output = labpress_new(site, "caf\udce9")
+    assert code == 2 and "error: the title is not UTF-8 text" in output, output

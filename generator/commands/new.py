@@ -10,9 +10,9 @@ from rich.console import Console
 
 from ..config import load_config
 from ..errors import ConfigError
-from ..frontmatter import FRONT_MATTER
+from ..frontmatter import front_matter_values
 from ..slugs import slugify
-from ..site.content import CONTENT_DIR, discover_posts
+from ..site.content import CONTENT_DIR, GENERATED, STATIC_DIR, discover_posts, static_clash
 
 
 TEMPLATE = """\
@@ -45,22 +45,29 @@ def add_parser(subparsers) -> None:
 
 
 def existing_front_matter(site_dir: Path) -> list[dict]:
-    import yaml
-    """Front matter of the posts already there; unreadable ones are skipped (the build reports them)."""
+    """Front matter of the posts already there, read as the build reads it (frontmatter.py: bounded in
+    size, aliases and depth, no control characters); unreadable ones are skipped (the build reports them)."""
     found = []
     for path in discover_posts(site_dir):
-        match = FRONT_MATTER.match(path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n"))
         try:
-            data = yaml.safe_load(match.group(1) or "") if match else None
-        except yaml.YAMLError:
-            data = None
-        if isinstance(data, dict):
-            found.append(data)
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:  # gone or unreadable since it was found
+            continue
+        values = front_matter_values(text)
+        if values is not None:
+            found.append(values)
     return found
 
 
+# Numbers past this are not counted (the next one could not be written as YAML: Python turns at most
+# 4,300 digits into text); an author's exp or step is a handful of digits.
+LARGEST_NUMBER = 10**18
+
+
 def _whole(value) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LARGEST_NUMBER:
+        return value
+    return None
 
 
 def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Path:
@@ -68,6 +75,14 @@ def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Pa
     config = load_config(site_dir)
     if not title.strip():
         raise ConfigError("error: the title must not be empty")
+    try:
+        title.encode("utf-8")
+    except UnicodeEncodeError:  # bytes from the command line that are not UTF-8 (kept as surrogates)
+        raise ConfigError("error: the title is not UTF-8 text") from None
+    slug = slugify(title)
+    clash = GENERATED.get(slug) or static_clash(site_dir / STATIC_DIR, slug)
+    if clash:  # the build would refuse the post (site/content.py)
+        raise ConfigError(f"error: the page /{slug}/ would clash with {clash}: choose another title")
     if series is not None and series not in config.series:
         known = ", ".join(config.series) or "none are defined in labpress.toml"
         raise ConfigError(f"error: unknown series '{series}'; known series: {known}")
@@ -78,7 +93,7 @@ def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Pa
         steps = [n for n in (_whole(p.get("step")) for p in posts if p.get("series") == series) if n is not None]
         fields.update(series=series, step=max(steps, default=0) + 1)
     fields.update(status="draft", verdict="inconclusive", summary="", tags=[])
-    path = site_dir / CONTENT_DIR / f"{slugify(title)}.md"
+    path = site_dir / CONTENT_DIR / f"{slug}.md"
     if path.exists():
         raise FileExistsError(path)
     text = TEMPLATE.format(front_matter=yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=1000))

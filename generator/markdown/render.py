@@ -11,7 +11,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..config import SiteConfig
 from ..errors import ErrorSink
-from ..frontmatter import FRONT_MATTER, PostMeta, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
+from ..frontmatter import FRONT_MATTER, PostMeta, normalise, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
 from .body import RenderedBody
 from .blocks import blocks_plugin
 from .figures import figures_plugin
@@ -58,7 +58,7 @@ def reading_minutes(tokens) -> int:
 def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_library=None,
                 cache_dir=None) -> RenderedBody:
     # Lines as markdown-it counts them (it reads a lone CR as a line break too), so positions agree.
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = normalise(text)
     match = FRONT_MATTER.match(text)
     if not match:
         if not text.strip():

@@ -183,7 +183,7 @@ def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError
     return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
 
 
-def _static_clash(static: Path, slug: str) -> str | None:
+def static_clash(static: Path, slug: str) -> str | None:
     """What in the site's static/ folder already takes the address /slug/, if anything."""
     for name in (slug, f"{slug}/index.html", f"{slug}.html"):
         if (static / name).is_file():
@@ -206,7 +206,7 @@ def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -
     by_exp: dict[int, Post] = {}
     static = config.root / STATIC_DIR
     for post in sorted(visible, key=lambda p: p.shown_path):
-        clash = GENERATED.get(post.slug) or _static_clash(static, post.slug)
+        clash = GENERATED.get(post.slug) or static_clash(static, post.slug)
         if clash:
             errors.append(ContentError(post.shown_path, 1, 1,
                                        f"the page /{post.slug}/ would clash with {clash}: rename the file"))
