@@ -1,4 +1,5 @@
-"""Watch what a build reads: ``content/``, ``widgets/``, ``themes/``, ``static/`` and ``labpress.toml``.
+"""Watch what a build reads: ``content/``, ``widgets/``, ``themes/``, ``static/``, ``data/`` (the
+files figure code reads at build time) and ``labpress.toml``.
 
 Two watchfiles watchers run in background threads: one recursive over the
 folders that exist, one on the site folder itself (not recursive) that sees
@@ -18,7 +19,7 @@ import watchfiles
 from watchfiles import Change, DefaultFilter
 
 CONFIG_NAME = "labpress.toml"
-FOLDERS = ("content", "widgets", "themes", "static")
+FOLDERS = ("content", "widgets", "themes", "static", "data")
 
 
 class _Either:
