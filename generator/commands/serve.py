@@ -40,7 +40,7 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "serve", help="serve the site locally, rebuilding and reloading pages on every change",
         description="Build the site, serve it on this machine and rebuild on every change to content/, widgets/, "
-                    "themes/, static/ or labpress.toml; open pages reload by themselves and show build errors.")
+                    "themes/, static/, data/ or labpress.toml; open pages reload by themselves and show build errors.")
     parser.add_argument("site_dir", nargs="?", default=".", type=Path, metavar="SITE_DIR",
                         help="folder holding labpress.toml (default: the current folder)")
     parser.add_argument("--out", type=Path, metavar="DIR", help="dev output folder (default: SITE_DIR/build)")
