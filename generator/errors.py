@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -23,7 +24,24 @@ class ContentError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: error: {self.message}"
+        return f"{visible(self.path)}:{self.line}:{self.col}: error: {visible(self.message)}"
+
+
+# What must not reach a terminal as it is: control characters (a newline would split the error line,
+# an ESC would start a terminal command), line and paragraph separators, and the bidi controls that
+# make text read in another order than it is written.
+_INVISIBLE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def visible(text: str) -> str:
+    """``text`` with characters that would break or disguise an error line written as escapes (\\n, \\x1b)."""
+    return _INVISIBLE.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    char = match.group()
+    named = {"\n": "\\n", "\r": "\\r"}.get(char)
+    return named or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
 # An error message quotes what the author wrote, but never pages of it.

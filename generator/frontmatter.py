@@ -113,6 +113,14 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset), offset - line_start + 1
 
 
+def _at(text: str, first_line: int, mark) -> tuple[int, int]:
+    """1-based line and column in the post of a YAML mark in front matter ``text`` that starts on
+    ``first_line``. From the mark's character offset, not its line: YAML also ends a line at U+0085,
+    U+2028 and U+2029, which the post's lines (and an author's editor) do not."""
+    line0, col = _position(text, mark.index)
+    return first_line + line0, col
+
+
 def normalise(text: str) -> str:
     """A post's text with lines as markdown-it counts them (a lone CR is a line break too) and no BOM,
     so every reader of a post agrees on its lines and columns."""
@@ -141,6 +149,7 @@ def read_front_matter(text: str, first_line: int, sink: ErrorSink):
         return None
     # libyaml when PyYAML has it (it nearly always does): several times faster, same results and marks.
     _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    at_mark = lambda mark: _at(text, first_line, mark)  # noqa: E731
     try:
         # One parse: the node tree gives positions, and the values are built from it.
         loader = _Loader(text)
@@ -149,7 +158,7 @@ def read_front_matter(text: str, first_line: int, sink: ErrorSink):
             problem = _too_big(node) if node is not None else None
             if problem:
                 where, message = problem
-                sink.add(first_line + where.start_mark.line, where.start_mark.column + 1, message)
+                sink.add(*at_mark(where.start_mark), message)
                 return None
             try:
                 values = loader.construct_document(node) if node is not None else None
@@ -159,15 +168,13 @@ def read_front_matter(text: str, first_line: int, sink: ErrorSink):
                 failing = _failing_value(loader, node)
                 where = failing.start_mark
                 reason = str(exc) if isinstance(exc, ValueError) else f"it cannot be read as {failing.tag.rsplit(':', 1)[-1]}"
-                sink.add(first_line + where.line, where.column + 1, f"front matter value is not valid: {shorten(reason)}")
+                sink.add(*at_mark(where), f"front matter value is not valid: {shorten(reason)}")
                 return None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = first_line + (mark.line if mark else 0)
-        col = (mark.column + 1) if mark else 1
-        sink.add(line, col, f"front matter is not valid YAML: {shorten(exc.problem or exc.context or '')}")
+        sink.add(*(at_mark(mark) if mark else (first_line, 1)), f"front matter is not valid YAML: {shorten(exc.problem or exc.context or '')}")
         return None
     except (yaml.YAMLError, RecursionError) as exc:  # the pure-Python parser nests a frame per level
         message = "nests too deeply" if isinstance(exc, RecursionError) else shorten(str(exc))
@@ -177,8 +184,7 @@ def read_front_matter(text: str, first_line: int, sink: ErrorSink):
         sink.add(first_line - 1, 1, "front matter is empty: 'title' and 'date' are required")
         return None
     if not isinstance(node, yaml.MappingNode) or not isinstance(values, dict):
-        sink.add(first_line + node.start_mark.line, node.start_mark.column + 1,
-                 "front matter must be a mapping of fields such as 'title: ...'")
+        sink.add(*at_mark(node.start_mark), "front matter must be a mapping of fields such as 'title: ...'")
         return None
     return node, values
 
@@ -199,23 +205,22 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         return meta
     node, values = read
 
-    positions: dict[str, tuple[int, int, int]] = {}
+    positions: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {}  # key -> (its position, its value's)
     for key_node, value_node in node.value:
         key = str(key_node.value)
-        line = first_line + key_node.start_mark.line
+        where = _at(text, first_line, key_node.start_mark)
         if key in positions:
-            sink.add(line, key_node.start_mark.column + 1, f"field '{shorten(key)}' is given twice")
-        positions[key] = (line, key_node.start_mark.column + 1, value_node.start_mark.column + 1)
+            sink.add(*where, f"field '{shorten(key)}' is given twice")
+        positions[key] = (where, _at(text, first_line, value_node.start_mark))
 
-    meta.positions = {key: (line, value_col) for key, (line, _c, value_col) in positions.items()}
+    meta.positions = {key: value_at for key, (_key_at, value_at) in positions.items()}
 
     def at(key: str) -> tuple[int, int]:
-        line, _key_col, value_col = positions[key]
-        return line, value_col
+        return positions[key][1]
 
     for key in values:
         if str(key) not in FIELDS:
-            line, col, _ = positions.get(str(key), (first_line, 1, 1))
+            line, col = positions.get(str(key), ((first_line, 1), None))[0]
             shown = shorten(key)
             sink.add(line, col, f"unknown front matter field '{shown}'{did_you_mean(shown, FIELDS)}")
 
