@@ -1,19 +1,31 @@
-"""Wheel assembly: besides the Python package, a wheel carries what a site needs at
-build time without node: the default theme and the pinned KaTeX and Pyodide files,
-copied from ``themes/`` and ``node_modules`` (installed by ``npm ci``) into the wheel.
-None of them is in git."""
+"""The wheel's build hook (named in pyproject.toml as the ``build_py`` command).
+
+Besides the Python package, a wheel carries what a site needs at build time
+without node: the default theme and the pinned KaTeX and Pyodide files, copied
+from ``themes/`` and ``node_modules`` (installed by ``npm ci``) into the wheel.
+None of them is in git. Only the standard library and setuptools are imported:
+this module runs inside the build backend, never in a site build."""
 
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools.command.build import build
 from setuptools.command.build_py import build_py
 
-ROOT = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parent.parent
 VENDORED = {
     "katex": ["package.json", "dist/katex.min.js", "dist/katex.min.css", "dist/fonts/*.woff2"],
     "pyodide": ["package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
 }
+
+
+class BuildElsewhere(build):
+    """setuptools' scratch folder is ``.wheel-build/``: ``build/`` is the demo site's output, and a
+    LabPress build refuses to replace a folder holding anything but a LabPress build."""
+
+    def initialize_options(self):
+        super().initialize_options()
+        self.build_base = ".wheel-build"
 
 
 class BuildPyWithAssets(build_py):
@@ -33,5 +45,3 @@ class BuildPyWithAssets(build_py):
                     target.parent.mkdir(parents=True, exist_ok=True)
                     shutil.copyfile(path, target)
 
-
-setup(cmdclass={"build_py": BuildPyWithAssets})
