@@ -131,7 +131,7 @@ function stylesheet(shadow) {
       sheet.replaceSync(STYLES);
       shadow.adoptedStyleSheets = [sheet];
       return;
-    } catch (error) {
+    } catch {
       // fall through to a style element
     }
   }
@@ -207,7 +207,7 @@ function onState(event) {
   let state;
   try {
     state = JSON.parse(event.data);
-  } catch (error) {
+  } catch {
     return;
   }
   if (!state.ok) {

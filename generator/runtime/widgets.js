@@ -10,6 +10,8 @@
 // most one render is in flight and the latest state wins; a failure never
 // removes the static figure and never reaches the console as an error.
 
+import { clamp, frameKey, parseJSON, readScale, tidy } from "./frames.js"; // the pure rules, tested under node
+
 const START_TIMEOUT_MS = 120000; // a start-up that has not finished by then will not
 const STATUS_WARMING = "Warming up Python: the figure goes live in a moment.";
 const STATUS_UNAVAILABLE = "Live updates unavailable: showing the static figure.";
@@ -22,21 +24,7 @@ performance.mark?.("labpress-runtime"); // when this module ran: the theme runs 
 
 // ---------------------------------------------------------------- small helpers
 
-function parseJSON(text, fallback) {
-  if (typeof text !== "string" || text === "") return fallback;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return fallback;
-  }
-}
-
 const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
-
-/** Round away binary noise so 0.1 + 0.2 shows (and keys) as 0.3. */
-const tidy = (x) => Number.parseFloat(x.toFixed(10)) + 0;
-
-const clamp = (x, lo, hi) => Math.min(Math.max(x, Math.min(lo, hi)), Math.max(lo, hi));
 
 function forcedPyodide() {
   if (document.documentElement.dataset.labpressForcePyodide === "1") return true;
@@ -50,41 +38,6 @@ function forcedPyodide() {
 function whenIdle(callback) {
   if (typeof window.requestIdleCallback === "function") window.requestIdleCallback(() => callback(), { timeout: 2500 });
   else window.setTimeout(callback, 250);
-}
-
-/** "d0 d1 p0 p1" from data-scale-x/y, or null. */
-function readScale(svg, axis) {
-  const parts = (svg?.getAttribute(`data-scale-${axis}`) || "").trim().split(/\s+/).map(Number);
-  if (parts.length !== 4 || parts.some((n) => !Number.isFinite(n)) || parts[0] === parts[1] || parts[2] === parts[3]) return null;
-  const [d0, d1, p0, p1] = parts;
-  return {
-    toPixel: (v) => p0 + ((v - d0) * (p1 - p0)) / (d1 - d0),
-    toData: (p) => d0 + ((p - p0) * (d1 - d0)) / (p1 - p0),
-    direction: Math.sign((p1 - p0) / (d1 - d0)), // +1 when pixels grow with the data
-  };
-}
-
-function frameKey(controls, state) {
-  const parts = [];
-  for (const control of controls) {
-    const value = state[control.name];
-    let index;
-    if (control.kind === "slider") {
-      if (!(control.step > 0) || typeof value !== "number") return null;
-      index = Math.round((value - control.min) / control.step);
-    } else if (control.kind === "toggle") {
-      index = value ? 1 : 0;
-    } else if (control.kind === "choice") {
-      index = (control.options || []).findIndex((option) => option[0] === value);
-      if (index < 0) return null;
-    } else if (control.kind === "seed") {
-      index = value;
-    } else {
-      return null; // a point (or anything continuous) has no pre-computed frames
-    }
-    parts.push(String(index));
-  }
-  return parts.join("-");
 }
 
 // ---------------------------------------------------------------- swapping frames in place

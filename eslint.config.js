@@ -1,0 +1,55 @@
+// ESLint for LabPress's browser code and its node tests (`make test` runs it through
+// tests/test_browser_code.py). The recommended rules, plus rules that catch bugs; no style rules.
+import js from "@eslint/js";
+import globals from "globals";
+
+const bugs = {
+  "array-callback-return": "error",
+  "eqeqeq": ["error", "always", { null: "ignore" }],
+  "no-constructor-return": "error",
+  "no-eval": "error",
+  "no-implied-eval": "error",
+  "no-new-func": "error",
+  "no-self-compare": "error",
+  "no-template-curly-in-string": "error",
+  "no-throw-literal": "error",
+  "no-unmodified-loop-condition": "error",
+  "no-unreachable-loop": "error",
+  "no-unused-expressions": "error",
+  "no-implicit-globals": "error",
+};
+
+export default [
+  { linterOptions: { reportUnusedDisableDirectives: "error" } },
+  js.configs.recommended,
+  { rules: bugs },
+  {
+    // The page's modules: the widget runtime and the dev server's reload client.
+    files: ["generator/runtime/widgets.js", "generator/devserver/reload.js"],
+    languageOptions: { sourceType: "module", globals: globals.browser },
+  },
+  {
+    // Pure rules imported by widgets.js and by node tests: no page, worker or node globals.
+    files: ["generator/runtime/frames.js"],
+    languageOptions: { sourceType: "module", globals: {} },
+  },
+  {
+    files: ["generator/runtime/worker.js"],
+    languageOptions: { sourceType: "module", globals: globals.worker },
+  },
+  {
+    // A classic script in <head>, in older syntax on purpose (var, catch (e)): a syntax error
+    // there would cost the page its colour scheme, not just its widgets.
+    files: ["themes/default/static/scheme.js"],
+    languageOptions: { sourceType: "script", globals: globals.browser },
+    rules: { "no-unused-vars": ["error", { caughtErrors: "none" }] },
+  },
+  {
+    files: ["tests/js/**/*.mjs"],
+    languageOptions: { sourceType: "module", globals: globals.node },
+  },
+  {
+    files: ["eslint.config.js"],
+    languageOptions: { sourceType: "module", globals: globals.node },
+  },
+];
