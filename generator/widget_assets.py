@@ -28,6 +28,7 @@ _BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (l
 class WidgetRuntime:
     script: str  # URL path of widgets.js, relative to the site root
     config_json: Markup  # the #labpress-runtime JSON, safe inside <script type="application/json">
+    modules: tuple[str, ...] = ()  # the modules widgets.js imports (preloaded beside it)
 
 
 def _digest(files: dict[str, bytes]) -> str:
@@ -79,4 +80,5 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
         "cdn": PYODIDE_CDN.format(version=version) if config.pyodide_packages == "cdn" else "",
     }
     text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
-    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text))
+    modules = tuple(runtime_dir + name for name in sorted(runtime_files) if name not in ("widgets.js", "worker.js"))
+    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text), modules=modules)
