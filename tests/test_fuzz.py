@@ -63,13 +63,15 @@ ERROR_LINE = re.compile(r"^[^:]+:\d+:\d+: error: ", re.M)
 
 
 # LABPRESS_FUZZ_EXAMPLES=n runs n times as many examples (a longer hunt); LABPRESS_FUZZ_SHRINK=0 reports a
-# failure at once instead of shrinking it (each step of shrinking is a build: minutes).
+# failure at once instead of shrinking it (each step of shrinking is a build: minutes); LABPRESS_FUZZ_RANDOM=1
+# draws new examples each run (or from pytest's --hypothesis-seed=N) instead of the same ones.
 SCALE = float(os.environ.get("LABPRESS_FUZZ_EXAMPLES", "1"))
 PHASES = [p for p in Phase if os.environ.get("LABPRESS_FUZZ_SHRINK", "1") != "0" or p not in (Phase.shrink, Phase.explain)]
 
 
 def fuzz_settings(examples: int):
-    return settings(max_examples=max(1, int(examples * SCALE)), deadline=None, derandomize=True, database=None,
+    return settings(max_examples=max(1, int(examples * SCALE)), deadline=None, database=None,
+                    derandomize=os.environ.get("LABPRESS_FUZZ_RANDOM", "0") != "1",
                     print_blob=True, phases=PHASES,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much, HealthCheck.large_base_example])
@@ -181,8 +183,10 @@ def good_site(args: tuple[str, ...]) -> tuple[Path, dict[str, bytes]]:
     return _TEMPLATES[args]
 
 
-def check_build(files: dict[str, bytes], args: tuple[str, ...] = (), keep_good: bool = True) -> None:
-    """Take a built good site, add ``files`` (name under content/ -> bytes) and build again: the promises hold."""
+def check_build(files: dict[str, bytes], args: tuple[str, ...] = (), keep_good: bool = True,
+                also_check: bool = False) -> None:
+    """Take a built good site, add ``files`` (name under content/ -> bytes) and build again: the promises hold.
+    With ``also_check``, ``labpress check`` keeps them too, and fails when the build did."""
     template, before = good_site(args)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -201,6 +205,10 @@ def check_build(files: dict[str, bytes], args: tuple[str, ...] = (), keep_good: 
         code, output = run(["build", str(root), *args])
         check_outcome(code, output)
         event(f"exit {code}")
+        if also_check:
+            checked, check_output = run(["check", str(root), *[a for a in args if a == "--drafts"]])
+            check_outcome(checked, check_output)
+            assert code == 0 or checked == 1, f"the build failed, check did not:\n{check_output[-3000:]}"
         if code == 1:
             assert snapshot(out) == before, "a failed build changed the previous output"
             return
@@ -228,6 +236,12 @@ def assert_same(expected: dict[str, bytes], actual: dict[str, bytes], message: s
 # zero-width and bidi marks, combining accents, astral symbols, TeX and Markdown specials.
 ODD_CHARS = "\x00\x01\x07\x08\x0b\x0c\x1b\x7f\x85\u2028\u2029\ufeff\u200b\u200d\u202e\u0301\U0001F9EA\U00010000\ufffd\r\t"
 SPECIAL_CHARS = "$\\{}[]()<>&*_`~#|:!-^%'\"="
+def quoted(text: str) -> str:
+    """``text`` as a YAML double-quoted string. Not JSON's ASCII escapes: PyYAML refuses the surrogate
+    pairs (\\ud83e\\uddea) JSON writes for astral characters (YAML_VALUES tries one on purpose)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
 plain_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 odd_text = st.text(st.sampled_from(ODD_CHARS + SPECIAL_CHARS + "ab é日 \n"), max_size=12)
 words = st.sampled_from(["Results", "results", "Method", "Méthode", "top", "main", "content", "x", "", "  ",
@@ -284,9 +298,9 @@ def widget_body(draw) -> str:
         for key in draw(st.lists(st.sampled_from(sorted(GOOD_SETTINGS)), unique=True, max_size=3)):
             lines.append(f"{key}: {draw(st.sampled_from(GOOD_SETTINGS[key]))}")
     for _ in range(draw(st.sampled_from([0, 0, 0, 1, 2]))):
-        key = draw(st.one_of(st.sampled_from(WIDGET_KEYS), plain_text.map(json.dumps)))
+        key = draw(st.one_of(st.sampled_from(WIDGET_KEYS), plain_text.map(quoted)))
         if key == "caption":
-            value = draw(st.one_of(st.sampled_from(CAPTIONS), plain_text.map(json.dumps)))
+            value = draw(st.one_of(st.sampled_from(CAPTIONS), plain_text.map(quoted)))
         else:
             value = draw(st.one_of(st.sampled_from(WIDGET_VALUES), some_text))
         lines.insert(draw(st.integers(0, len(lines))), f"{key}: {value}")
@@ -374,7 +388,7 @@ def dump_value(value) -> str:
 yaml_value = st.one_of(
     st.sampled_from(YAML_VALUES),
     python_value().map(dump_value),
-    plain_text.map(json.dumps),
+    plain_text.map(quoted),
     some_text,
 )
 yaml_key = st.one_of(st.sampled_from(FIELDS), st.sampled_from(["titel", "Title", "tag", "<<", "? [a, b]", "1",
@@ -386,17 +400,20 @@ def front_matter(draw) -> str:
     """YAML between the '---' lines: usually a valid post identity plus extras, sometimes anything."""
     lines = []
     if draw(st.integers(0, 3)):  # valid core: the body gets a chance to build
-        lines += [f"title: {json.dumps(draw(plain_text) or 'T')}", "date: 2026-03-0" + str(draw(st.integers(1, 9)))]
+        day = draw(st.one_of(st.integers(1, 9).map(lambda d: f"2026-03-0{d}"),
+                             st.dates(dt.date(1, 1, 1), dt.date(9999, 12, 31)).map(str),
+                             st.sampled_from(["2026-03-01 12:30:00", "2026-03-01T23:59:59+14:00", "2026-03-01 00:00:00-12:00"])))
+        lines += [f"title: {quoted(draw(plain_text) or 'T')}", f"date: {day}"]
         for key in draw(st.lists(st.sampled_from(["exp", "series", "tags", "verdict", "status", "summary"]),
                                  max_size=4, unique=True)):
             lines.append(key + ": " + {
-                "exp": str(draw(st.integers(0, 3))),
+                "exp": str(draw(st.one_of(st.integers(0, 3), st.integers(0, 10**100)))),
                 "series": "basics\nstep: " + str(draw(st.integers(1, 2))),
                 "tags": dump_value(draw(st.lists(st.sampled_from(["ml", "ML", "a b", "c++", "c#", "x.y", "tags",
                                                                   "é", "日本"]), max_size=3))),
                 "verdict": draw(st.sampled_from(["confirmed", "refuted", "mixed", "inconclusive"])),
                 "status": draw(st.sampled_from(["draft", "running", "complete"])),
-                "summary": json.dumps(draw(plain_text)),
+                "summary": quoted(draw(plain_text)),
             }[key])
     for _ in range(draw(st.integers(0, 4 if lines else 6))):
         lines.append(f"{draw(yaml_key)}: {draw(yaml_value)}")
@@ -446,7 +463,7 @@ file_name = st.one_of(st.sampled_from(SPECIAL_NAMES), st.text(name_chars, max_si
        args=st.sampled_from([(), (), ("--drafts",), ("--base-url", "https://h.example/sub/"), ("-j", "1")]),
        keep_good=st.booleans())
 def test_fuzzed_sites_keep_the_promises(posts, args, keep_good):
-    check_build(dict(posts), args, keep_good)
+    check_build(dict(posts), args, keep_good, also_check=True)
 
 
 @fuzz_settings(examples=40)
@@ -470,6 +487,77 @@ def test_fuzzed_widget_settings(bodies):
 def test_fuzzed_file_names(names):
     check_build({name: f"---\ntitle: T{i}\ndate: 2026-03-01\nexp: {i + 1}\n---\n\nBody.\n".encode()
                  for i, name in enumerate(names)})
+
+
+# Posts that usually build, for following the cache across edits.
+MILD_BLOCKS = ["Some words.", "## Results", "## Method", "Maths $x^2$ and $$\\frac{a}{b}$$.", "$$\nx^{2}\n$$",
+               "::: note\nA note with $y$.\n:::", "::: widget gauge\n:::", "::: widget gauge\nk: 1.5\ncaption: \"y={y}\"\n:::",
+               "| a | b |\n|---|---|\n| 1 | 2 |", "[home](/) and [other](/b/)", "```python\nprint(1)\n```", "### Small"]
+
+
+@st.composite
+def mild_post(draw) -> bytes:
+    fields = [f"title: {quoted(draw(words) or 'T')}", f"date: 2026-03-0{draw(st.integers(1, 9))}"]
+    if draw(st.booleans()):
+        fields.append(f"tags: {dump_value(draw(st.lists(st.sampled_from(['ml', 'a b', 'x']), max_size=2)))}")
+    if draw(st.booleans()):
+        fields.append(f"series: basics\nstep: {draw(st.integers(1, 3))}")
+    verdict = draw(st.sampled_from([None, "confirmed", "mixed"]))
+    blocks = draw(st.lists(st.sampled_from(MILD_BLOCKS), max_size=5))
+    if verdict:
+        fields.append(f"verdict: {verdict}")
+        blocks = ["::: hypothesis\nIt works.\n:::"] + blocks + ["::: conclusion\nIt did.\n:::"]
+    if draw(st.booleans()):
+        fields.append(f"status: {draw(st.sampled_from(['draft', 'running']))}")
+    return ("---\n" + "\n".join(fields) + "\n---\n\n" + "\n\n".join(blocks) + "\n").encode()
+
+
+GAUGE_EDITS = [GAUGE, GAUGE.replace("Slider(0, 2,", "Slider(0, 3,"), GAUGE.replace('title="Gauge"', 'title="Gauge 2"'),
+               GAUGE.replace("2 * k", "3 * k"), GAUGE.replace('"y value"', '"why"')]
+CONFIG_EDITS = [None, 'title = "Other Notebook"\nbase_url = "https://notes.example/"\n[series.basics]\ntitle = "Basics"\n',
+                'title = "Test Notebook"\nbase_url = "https://notes.example/"\n[series.basics]\ntitle = "Renamed"\n'
+                'description = "Now with words"\n',
+                'title = "Test Notebook"\nbase_url = "https://other.example/deep/"\n[series.basics]\ntitle = "Basics"\n']
+
+
+@fuzz_settings(examples=25)
+@given(first=st.dictionaries(st.sampled_from(["a.md", "b.md", "sub/c.md"]), st.one_of(*[mild_post()] * 3, post_bytes()),
+                             min_size=1, max_size=3),
+       second=st.dictionaries(st.sampled_from(["a.md", "b.md", "sub/c.md"]),
+                              st.one_of(*[mild_post()] * 4, post_bytes(), st.none()), max_size=3),
+       gauge=st.sampled_from(GAUGE_EDITS), config=st.sampled_from(CONFIG_EDITS))
+def test_fuzzed_edits_between_builds(first, second, gauge, config):
+    """Whatever the last build saw (posts, a widget's code, labpress.toml), a build after edits
+    equals a --no-cache build: nothing stale comes from the cache."""
+    template, _before = good_site(())
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        root = tmp / "site"
+        shutil.copytree(template, root, symlinks=True)
+        for name, data in first.items():
+            (root / "content" / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / "content" / name).write_bytes(data)
+        check_outcome(*run(["build", str(root)]))
+        previous = snapshot(root / "build")
+        for name, data in second.items():
+            path = root / "content" / name
+            if data is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+        (root / "widgets" / "gauge.py").write_text(textwrap.dedent(gauge), encoding="utf-8")
+        if config:
+            (root / "labpress.toml").write_text(config, encoding="utf-8")
+        code, output = run(["build", str(root)])
+        check_outcome(code, output)
+        event(f"exit {code}")
+        if code == 1:
+            assert snapshot(root / "build") == previous, "a failed build changed the previous output"
+            return
+        code, output = run(["build", str(root), "--no-cache", "--out", str(tmp / "fresh")])
+        assert code == 0, output
+        assert_same(snapshot(root / "build"), snapshot(tmp / "fresh"), "the build after edits and a --no-cache build differ")
 
 
 @fuzz_settings(examples=300)
