@@ -9,8 +9,9 @@ For every generated site the project's promises must hold:
 * a successful build equals a ``--no-cache`` build, and a second build from the warm cache.
 
 Builds run in this process (labpress.cli.main) for speed. A watchdog thread interrupts a build
-that runs too long (the build's KeyboardInterrupt becomes exit 130, which fails the example);
-a build stuck inside C code is caught by faulthandler, which dumps every thread and exits.
+that runs too long with a SIGINT (the build's KeyboardInterrupt becomes exit 130, which fails the
+example); a build stuck inside C code is caught by faulthandler, which writes every thread's
+traceback to HANG_LOG (labpress-fuzz-hang.log in the temporary folder) and ends the run.
 The widget kernels' own SIGALRM time limits (generator/limits.py) are left alone.
 
 Examples are bounded and derandomised, so a CI run is quick and reproducible.
@@ -18,7 +19,6 @@ Examples are bounded and derandomised, so a CI run is quick and reproducible.
 
 from __future__ import annotations
 
-import _thread
 import contextlib
 import datetime as dt
 import faulthandler
@@ -27,6 +27,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import tempfile
 import textwrap
 import threading
@@ -83,34 +84,43 @@ class Hung(AssertionError):
     pass
 
 
+# Where a hang that cannot be interrupted leaves every thread's traceback before the process ends
+# (pytest's capture of stderr would lose it).
+HANG_LOG = Path(tempfile.gettempdir()) / "labpress-fuzz-hang.log"
+
+
 @contextlib.contextmanager
 def watchdog(seconds: float, what: str):
-    """Fail when the block runs for more than ``seconds``: interrupt the main thread, and as a last
-    resort (code that never returns to the interpreter) dump every thread and end the process."""
+    """Fail when the block runs for more than ``seconds``: a real SIGINT to the main thread (it also
+    ends a blocking call such as a sleep or a wait on a process) makes a KeyboardInterrupt there, and
+    as a last resort (code that never returns to the interpreter) faulthandler writes every thread's
+    traceback to HANG_LOG and ends the process."""
     lock = threading.Lock()
     state = {"running": True, "fired": False}
+    main_thread = threading.main_thread().ident
 
     def expire() -> None:
         with lock:
             if state["running"]:
                 state["fired"] = True
-                _thread.interrupt_main()
+                signal.pthread_kill(main_thread, signal.SIGINT)
 
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
-    faulthandler.dump_traceback_later(seconds * 3, exit=True)
-    timer.start()
-    try:
-        yield state
-    except KeyboardInterrupt:
-        if state["fired"]:
-            raise Hung(f"{what} ran for more than {seconds} s") from None
-        raise
-    finally:
-        with lock:
-            state["running"] = False
-        timer.cancel()
-        faulthandler.cancel_dump_traceback_later()
+    with open(HANG_LOG, "w") as log:
+        faulthandler.dump_traceback_later(seconds * 3, exit=True, file=log)
+        timer.start()
+        try:
+            yield state
+        except KeyboardInterrupt:
+            if state["fired"]:
+                raise Hung(f"{what} ran for more than {seconds} s") from None
+            raise
+        finally:
+            with lock:
+                state["running"] = False
+            timer.cancel()
+            faulthandler.cancel_dump_traceback_later()
     if state["fired"]:
         raise Hung(f"{what} ran for more than {seconds} s")
 
@@ -572,9 +582,10 @@ def test_fuzzed_front_matter_parses_to_errors_or_a_post(fm):
     with watchdog(BUILD_SECONDS, "parse_front_matter"):
         meta = parse_front_matter(fm, 2, sink, CONFIG)
     assert isinstance(meta, PostMeta)
-    last_line = 2 + fm.count("\n") + fm.count("\r") + 1
+    lines = ["---"] + fm.split("\n") + ["---"]  # the post's lines, 1-based from the opening '---'
     for error in sink.errors:
-        assert 1 <= error.line <= last_line, error
+        assert 1 <= error.line <= len(lines), error
+        assert 1 <= error.col <= len(lines[error.line - 1]) + 1, (error, lines[error.line - 1])
         assert "\n" not in error.message and "\r" not in error.message, error
 
 
@@ -631,6 +642,16 @@ def test_error_lines_show_control_characters_as_escapes():
         "content/a\\nb\\x1b[31m.md:1:1: error: front matter is missing the required field 'date'",
         "content/a\\nb\\x1b[31m.md:5:5: error: unknown block '\\x1b[2j\\u202e'; known blocks: hypothesis, conclusion,"
         " note, warning, widget"], output
+
+
+def test_the_watchdog_fails_a_hang():
+    import time
+
+    started = time.perf_counter()
+    with pytest.raises(Hung):
+        with watchdog(0.2, "a sleep"):
+            time.sleep(5)
+    assert time.perf_counter() - started < 2
 
 
 # --- Known crashes in code owned elsewhere (see KNOWN_CRASHES) ----------------------------------------
