@@ -50,15 +50,26 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
         return {}, "", {}
     import yaml  # here: most posts have no widget overrides
 
-    at = lambda mark: (first + mark.line, indent + mark.column + 1)
-    loader = yaml.SafeLoader(body)
+    def offset(index: int) -> tuple[int, int]:
+        """The post's line and column of a character of the body (YAML also breaks lines at NEL,
+        U+2028 and U+2029; a post's lines end at newlines only)."""
+        start = body.rfind("\n", 0, index) + 1
+        return first + body.count("\n", 0, index), indent + index - start + 1
+
+    at = lambda mark: offset(mark.index)
+    loader = None
     try:
         try:
+            loader = yaml.SafeLoader(body)
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            sink.add(first + (mark.line if mark else 0), indent + (mark.column + 1 if mark else 1),
+            sink.add(*(at(mark) if mark else (first, indent + 1)),
                      f"widget settings are not valid YAML: {_clip(str(exc.problem or exc.context), 120)}")
+            return None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
+            sink.add(*offset(exc.position), f"widget settings cannot hold the character U+{exc.character:04X}"
+                     if isinstance(exc.character, int) else "widget settings are not readable text")
             return None
         except RecursionError:
             sink.add(*at(loader.get_mark()), f"widget settings nest too deeply (a control takes a value or a point [x, y])")
@@ -101,7 +112,8 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
                 sink.add(*at(value.start_mark), f"the value of '{_clip(name, 40)}' cannot be read: {_clip(problem, 120)}")
                 ok = False
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not ok:
         return None
     caption = values.pop("caption", "")
