@@ -25,16 +25,16 @@ export default [
   { rules: bugs },
   {
     // The page's modules: the widget runtime and the dev server's reload client.
-    files: ["generator/runtime/widgets.js", "generator/devserver/reload.js"],
+    files: ["generator/browser/runtime/widgets.js", "generator/browser/reload.js"],
     languageOptions: { sourceType: "module", globals: globals.browser },
   },
   {
     // Pure rules imported by widgets.js and by node tests: no page, worker or node globals.
-    files: ["generator/runtime/frames.js"],
+    files: ["generator/browser/runtime/frames.js"],
     languageOptions: { sourceType: "module", globals: {} },
   },
   {
-    files: ["generator/runtime/worker.js"],
+    files: ["generator/browser/runtime/worker.js"],
     languageOptions: { sourceType: "module", globals: globals.worker },
   },
   {

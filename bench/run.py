@@ -143,8 +143,8 @@ def bench_labpress(site: Path, runs: int) -> dict:
 
 def bench_maths(site: Path) -> dict:
     """Formulas per second through KaTeX, cold (nothing cached) and warm (all cached), on the corpus's formulas."""
-    from labpress.assets import find_node_package
-    from labpress.katex import KatexRenderer
+    from labpress.theme.lookup import find_node_package
+    from labpress.math.katex import KatexRenderer
 
     display = re.compile(r"^\$\$\n(.*?)\n\$\$$", re.M | re.S)
     inline = re.compile(r"(?<![$\\])\$([^$\n]+)\$")

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from labpress.build import build_site
+from labpress.site.pipeline import build_site
 
 
 def timed(site: Path) -> dict:

@@ -78,7 +78,7 @@ def test_internal_errors_are_reported_without_traceback_unless_verbose(site, mon
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr("labpress.build.build_site", broken)  # looked up when the verb runs
+    monkeypatch.setattr("labpress.site.pipeline.build_site", broken)  # looked up when the verb runs
     import contextlib
     import io
     err = io.StringIO()

@@ -19,7 +19,7 @@ import pytest
 from labpress.kernel import ControlError
 from labpress.kernel.controls import Choice, Point, Seed, Slider, Toggle, _tidy
 from labpress.kernel.widget import Widget
-from labpress.widgets import frame_key
+from labpress.widgets.library import frame_key
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "tests" / "shared_cases"
@@ -32,7 +32,7 @@ needs_npm = pytest.mark.skipif(not (REPO / "node_modules").is_dir(),
 
 def lint_targets() -> list[str]:
     """Every browser script LabPress ships or serves, the node tests and the config itself."""
-    scripts = [*(REPO / "generator" / "runtime").glob("*.js"), *(REPO / "generator" / "devserver").glob("*.js"),
+    scripts = [*(REPO / "generator" / "browser" / "runtime").glob("*.js"), *(REPO / "generator" / "browser").glob("*.js"),
                *(REPO / "themes").glob("*/static/*.js")]
     return [str(p.relative_to(REPO)) for p in sorted(scripts)] + ["tests/js", "eslint.config.js"]
 
@@ -45,7 +45,7 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 def test_eslint_passes():
     assert ESLINT.exists(), "node_modules has no eslint: run `npm ci`"
     targets = lint_targets()
-    assert {"generator/runtime/widgets.js", "generator/runtime/worker.js", "generator/devserver/reload.js",
+    assert {"generator/browser/runtime/widgets.js", "generator/browser/runtime/worker.js", "generator/browser/reload.js",
             "themes/default/static/scheme.js"} <= set(targets)
     result = run([str(ESLINT), "--max-warnings", "0", *targets])
     assert result.returncode == 0, result.stdout + result.stderr
@@ -54,8 +54,8 @@ def test_eslint_passes():
 @needs_npm
 def test_eslint_keeps_the_pure_rules_free_of_the_page():
     """frames.js is imported by node tests: the config gives it no browser globals, so a DOM call fails the lint."""
-    source = (REPO / "generator" / "runtime" / "frames.js").read_text() + "\nexport const title = () => document.title;\n"
-    result = run([str(ESLINT), "--stdin", "--stdin-filename", "generator/runtime/frames.js"], input=source)
+    source = (REPO / "generator" / "browser" / "runtime" / "frames.js").read_text() + "\nexport const title = () => document.title;\n"
+    result = run([str(ESLINT), "--stdin", "--stdin-filename", "generator/browser/runtime/frames.js"], input=source)
     assert result.returncode == 1 and "'document' is not defined" in result.stdout, result.stdout + result.stderr
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import run_labpress
-from labpress.build import build_site
+from labpress.site.pipeline import build_site
 
 HEAD = "---\ntitle: Pendulum\ndate: 2026-02-02\n---\n\n"  # a fence on the next line is line 6
 
@@ -208,7 +208,7 @@ def test_worker_processes_record_what_figures_read(site, tmp_path):
 
 
 def test_recording_is_per_thread(tmp_path):
-    from labpress.markdown import figures
+    from labpress.figures import blocks as figures
 
     target = tmp_path / "read.txt"
     target.write_text("x")
@@ -303,7 +303,7 @@ def test_a_damaged_cache_entry_is_drawn_again(site, tmp_path, where):
     result = site.build()
     assert result.returncode == 0, result.stderr
     same_as_clean_build(site, tmp_path)
-    from labpress.markdown.figures import _decode_entry
+    from labpress.figures.blocks import _decode_entry
     for entry in entries(site):  # drawn again and stored whole
         assert _decode_entry(entry.read_bytes(), entry.stem) is not None
 

@@ -570,9 +570,9 @@ def test_fuzzed_edits_between_builds(first, second, gauge, config):
 @given(fm=front_matter())
 def test_fuzzed_front_matter_parses_to_errors_or_a_post(fm):
     """parse_front_matter alone, many more examples: never raises, every error inside the text."""
-    from labpress.config import load_config
+    from labpress.config.schema import load_config
     from labpress.errors import ErrorSink
-    from labpress.frontmatter import PostMeta, parse_front_matter
+    from labpress.content.frontmatter import PostMeta, parse_front_matter
 
     sink = ErrorSink("p.md")
     with watchdog(BUILD_SECONDS, "parse_front_matter"):
@@ -586,7 +586,7 @@ def test_fuzzed_front_matter_parses_to_errors_or_a_post(fm):
 
 
 def _config():
-    from labpress.config import load_config
+    from labpress.config.schema import load_config
 
     folder = Path(tempfile.mkdtemp(prefix="labpress-fuzz-config-"))
     (folder / "labpress.toml").write_text('title = "T"\nbase_url = "https://e.example/"\n[series.basics]\ntitle = "B"\n')

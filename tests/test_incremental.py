@@ -5,7 +5,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
-from labpress.build import build_site
+from labpress.site.pipeline import build_site
 
 WIDGET = '''
 from labpress.kernel import Figure, Slider, View, widget

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from labpress.assets import find_node_package
-from labpress.katex import KatexRenderer, TexError
+from labpress.theme.lookup import find_node_package
+from labpress.math.katex import KatexRenderer, TexError
 
 REPO = Path(__file__).resolve().parent.parent
 HEAD = "---\ntitle: Math\ndate: 2026-02-02\n---\n"

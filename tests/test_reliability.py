@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from labpress.build import CACHE_DIR, build_site
+from labpress.site.pipeline import CACHE_DIR, build_site
 from labpress.errors import ConfigError
 from labpress.site.locking import site_lock
 from labpress.site.output import leftovers

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, run_labpress
-from labpress.linkcheck import check_links
+from labpress.check.links import check_links
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -247,7 +247,7 @@ def test_pages_work_under_a_strict_csp(demo_build):
 
 
 def test_inline_style_extraction_keeps_classes_and_priority():
-    from labpress.site.inline_styles import InlineStyles
+    from labpress.math.styles import InlineStyles
 
     styles = InlineStyles()
     page, used = styles.extract('<span class="a" style="height:1em;"></span><i style="top:-2em"/><b style="">x</b>')

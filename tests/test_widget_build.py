@@ -173,9 +173,9 @@ def test_numpy_kernel_is_refused_with_the_fix(wsite):
 
 
 def test_kernel_may_not_import_the_build(wsite):
-    wsite.widget("sneaky", "from labpress.build import build_site\n")
+    wsite.widget("sneaky", "from labpress.site.pipeline import build_site\n")
     result, _ = build_page(wsite, "::: widget sneaky\n:::\n")
-    assert "a kernel may import only labpress.kernel from LabPress, not 'labpress.build' (widgets/sneaky.py:1:1)" in result.errors[0]
+    assert "a kernel may import only labpress.kernel from LabPress, not 'labpress.site.pipeline' (widgets/sneaky.py:1:1)" in result.errors[0]
 
 
 def test_helper_modules_are_shipped(wsite):

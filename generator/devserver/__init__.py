@@ -10,6 +10,6 @@ Nothing here is written into the build output: the reload client is served and
 injected into HTML responses by the server only.
 """
 
-from .session import DevSession
+from labpress.devserver.session import DevSession
 
 __all__ = ["DevSession"]

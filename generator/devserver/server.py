@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import quote, unquote_to_bytes
 
-from .state import BuildState, Snapshot
+from labpress.devserver.state import BuildState, Snapshot
 
 PREFIX = "/__labpress/"
 EVENTS_PATH = PREFIX + "events"
 CLIENT_PATH = PREFIX + "reload.js"
-CLIENT_FILE = Path(__file__).resolve().with_name("reload.js")
+CLIENT_FILE = Path(__file__).resolve().parent.parent / "browser" / "reload.js"
 KEEPALIVE_SECONDS = 15.0
 MAX_TARGET = 8192  # bytes in a request target; longer ones get 414
 MAX_REQUEST_LINE = MAX_TARGET + 64  # room for the method and the HTTP version

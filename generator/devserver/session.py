@@ -18,12 +18,12 @@ import jinja2
 from rich.console import Console
 from rich.markup import escape
 
-from ..build import CACHE_DIR, BuildResult, build_site
-from ..config import CONFIG_NAME
-from ..errors import ConfigError, ContentErrors
-from .server import DevHTTPServer, make_server, server_url
-from .state import BuildState
-from .watcher import SiteWatcher
+from labpress.site.pipeline import CACHE_DIR, BuildResult, build_site
+from labpress.config.schema import CONFIG_NAME
+from labpress.errors import ConfigError, ContentErrors
+from labpress.devserver.server import DevHTTPServer, make_server, server_url
+from labpress.devserver.state import BuildState
+from labpress.devserver.watcher import SiteWatcher
 
 DEV_BASE_URL = "/"  # the dev server serves the site at its root, whatever base path labpress.toml names
 

@@ -4,16 +4,12 @@
 cached) never imports markdown-it, Pygments or the plugins.
 """
 
-__all__ = ["RenderedBody", "render_body"]
+__all__ = ["render_body"]
 
 
 def __getattr__(name: str):
-    if name == "RenderedBody":
-        from .body import RenderedBody
-
-        return RenderedBody
     if name == "render_body":
-        from .render import render_body
+        from labpress.markdown.render import render_body
 
         return render_body
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

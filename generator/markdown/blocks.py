@@ -13,8 +13,8 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 
-from ..errors import did_you_mean, shorten
-from ..frontmatter import VERDICT_MARKS, VERDICT_PHRASES  # noqa: F401 (used here, and imported from here)
+from labpress.errors import did_you_mean, shorten
+from labpress.content.frontmatter import VERDICT_MARKS, VERDICT_PHRASES  # noqa: F401 (used here, and imported from here)
 
 # name -> where it may stand: "top" (a section of its own) or "anywhere".
 BLOCKS = {

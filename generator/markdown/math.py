@@ -11,9 +11,9 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from ..config import DEFAULT_FORMULA_CHARS
-from ..katex import TexError
-from ..site.inline_styles import classed_formula
+from labpress.config.schema import DEFAULT_FORMULA_CHARS
+from labpress.math.katex import TexError
+from labpress.math.styles import classed_formula
 
 
 def math_plugin(md: MarkdownIt) -> None:
@@ -92,7 +92,7 @@ def _typeset_token(token: Token, katex, env, content_offset: int, display: bool)
         env["math_count"] = env.get("math_count", 0) + 1
         return
     try:
-        # KaTeX's style attributes become classes here, once per distinct formula (see inline_styles).
+        # KaTeX's style attributes become classes here, once per distinct formula (see math/styles.py).
         token.meta["html"], rules = classed_formula(katex.render(token.content, display))
         env.setdefault("style_rules", {}).update(rules)
     except TexError as exc:

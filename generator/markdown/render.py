@@ -9,19 +9,19 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from ..config import SiteConfig
-from ..errors import ErrorSink
-from ..frontmatter import FRONT_MATTER, PostMeta, normalise, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
-from .body import RenderedBody
-from .blocks import blocks_plugin
-from .figures import figures_plugin
-from .highlight import highlight_code
-from .links import links_plugin
-from .math import math_plugin
-from .sections import sections_plugin
-from .source import SourceMap
-from .tables import tables_plugin
-from .widgets import widgets_plugin
+from labpress.config.schema import SiteConfig
+from labpress.errors import ErrorSink
+from labpress.content.frontmatter import FRONT_MATTER, PostMeta, normalise, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
+from labpress.content.body import RenderedBody
+from labpress.markdown.blocks import blocks_plugin
+from labpress.figures.blocks import figures_plugin
+from labpress.markdown.highlight import highlight_code
+from labpress.markdown.links import links_plugin
+from labpress.markdown.math import math_plugin
+from labpress.markdown.sections import sections_plugin
+from labpress.markdown.source import SourceMap
+from labpress.markdown.tables import tables_plugin
+from labpress.markdown.widgets import widgets_plugin
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")

@@ -10,8 +10,8 @@ from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
-from ..slugs import slugify
-from .blocks import SECTION_BLOCKS, block_name
+from labpress.content.slugs import slugify
+from labpress.markdown.blocks import SECTION_BLOCKS, block_name
 
 # ids the page template itself uses; a heading never takes one of them.
 RESERVED_IDS = frozenset({"main", "top", "content", "site-header", "site-footer", "theme-toggle"})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from .sections import interactive_tag
+from labpress.markdown.sections import interactive_tag
 
 
 def tables_plugin(md: MarkdownIt) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
-from ..widgets import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
+from labpress.widgets.library import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
 
 
 def widgets_plugin(md: MarkdownIt) -> None:

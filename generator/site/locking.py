@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..errors import ConfigError
+from labpress.errors import ConfigError
 
 LOCK_NAME = "build.lock"
 # How long a build waits for another build of the same site before giving up.

@@ -35,6 +35,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from labpress.cache.store import write_atomically
+
 MANIFEST_VERSION = 3
 # A manifest file is this line with the digest of what follows, then the JSON.
 _MANIFEST_HEADER = b"labpress-manifest sha256="
@@ -319,18 +321,6 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
     payload = json.dumps({"out_dir": str(out_dir), "version": MANIFEST_VERSION, "rules": rules,
                           "files": compact}).encode("utf-8")
     write_atomically(path, _MANIFEST_HEADER + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, or the old file if this process dies: a temporary file renamed into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _OUT_DIR = re.compile(r'"out_dir": ("(?:[^"\\]|\\.)*")')

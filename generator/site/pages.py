@@ -12,10 +12,10 @@ from markupsafe import Markup
 if TYPE_CHECKING:
     import jinja2
 
-from ..config import SiteConfig
-from ..frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
-from .cache import digest
-from .content import Site
+from labpress.config.schema import SiteConfig
+from labpress.content.frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
+from labpress.cache.posts import digest
+from labpress.content.posts import Site
 
 MOOD_MARKS = {"learning": "⚠", "confident": "✓", "stuck": "✕", "curious": "?", "exploring": "→"}
 
@@ -35,7 +35,7 @@ def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environm
     """The theme's templates; with ``cache_dir``, compiled templates are kept there between runs."""
     import jinja2  # here: a build that renders no page never loads it
 
-    from .template_cache import checked_bytecode_cache
+    from labpress.theme.template_cache import checked_bytecode_cache
 
     bytecode = checked_bytecode_cache(Path(cache_dir)) if cache_dir else None
     env = jinja2.Environment(
@@ -66,7 +66,7 @@ def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environm
 @dataclass
 class RenderedPage:
     html: str | None  # None: the previous build's file is still right (see OutputTree.reusable)
-    rules: dict[str, str]  # style rules of the classes it uses (site/inline_styles.py)
+    rules: dict[str, str]  # style rules of the classes it uses (math/styles.py)
     source: str  # digest of everything the page shows
 
 
@@ -94,7 +94,7 @@ def render_pages(site: Site, assets: ThemeAssets, templates, runtime=None, tree=
         post = context.get("post")
         # Only pages with widgets load the runtime, so only they depend on it. A post's key
         # stands for its body (the body is made from exactly what the key digests).
-        # Figures also show the data files they read (markdown/figures.py): their digests count too.
+        # Figures also show the data files they read (figures/blocks.py): their digests count too.
         shown = ((post.key, post.body.figure_inputs) if post.key else post.html) if post else ""
         source = digest(shared, name, out, shown, context["widget_runtime"])
         kept = tree.reusable(out, source) if tree is not None else None

@@ -14,8 +14,16 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from labpress.config.schema import SiteConfig
+from labpress.content.body import RenderedBody
+from labpress.content.frontmatter import PostMeta
+from labpress.content.posts import Post, read_post_text
+from labpress.content.slugs import slugify
+from labpress.errors import ContentError, ErrorSink, display_path
+from labpress.math.styles import shared as shared_styles
 
 # Below this many posts to render, starting the workers (a fresh interpreter
 # each) costs more than sharing the work saves.
@@ -38,10 +46,26 @@ def default_jobs(posts_to_render: int) -> int:
     return cores if posts_to_render >= PARALLEL_FROM else 1
 
 
+def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None,
+              cache_dir: Path | None = None) -> Post:
+    shown = display_path(source, config.root)
+    sink = ErrorSink(shown)
+    text = read_post_text(source, sink)
+    if text is None:
+        errors.extend(sink.errors)
+        return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=RenderedBody(PostMeta()))
+    from labpress.markdown import render_body  # here: a build with nothing to render never loads the Markdown stack
+
+    body = render_body(text, sink, config, katex, widget_library, cache_dir)
+    errors.extend(sink.errors)
+    # Formulas came out with classes (markdown/math.py); any other style attribute becomes one here.
+    html, rules = shared_styles().extract(body.html)
+    body = replace(body, html=html, style_rules=dict(sorted({**body.style_rules, **rules}.items())))
+    return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
+
+
 def render_one(context: RenderContext, job: tuple[Path, str]):
     """(post, its content errors) for one (source file, cache key)."""
-    from .content import load_post
-
     source, key = job
     errors: list = []
     post = load_post(source, context.config, context.katex, errors, context.library, context.cache_dir)

@@ -1,11 +1,11 @@
-// Unit tests for the widget runtime's pure rules (generator/runtime/frames.js), run by
+// Unit tests for the widget runtime's pure rules (generator/browser/runtime/frames.js), run by
 // `node --test tests/js/` from tests/test_browser_code.py. The frame-key and tidying tables
 // in tests/shared_cases/ are the same ones the Python side is checked against.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
-import { clamp, frameKey, parseJSON, readScale, tidy } from "../../generator/runtime/frames.js";
+import { clamp, frameKey, parseJSON, readScale, tidy } from "../../generator/browser/runtime/frames.js";
 
 const table = (name) => JSON.parse(readFileSync(new URL(`../shared_cases/${name}.json`, import.meta.url), "utf8")).cases;
 const expected = (entry, field) => (Object.hasOwn(entry, "js") ? entry.js : entry[field]);

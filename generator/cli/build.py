@@ -38,7 +38,7 @@ def _positive(text: str) -> int:
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     # Imported here: `labpress --help` and the other verbs start without them.
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from ..build import build_site
+    from labpress.site.pipeline import build_site
 
     options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache,
                    jobs=args.jobs, notify=lambda message: stderr.print(message, markup=False))

@@ -18,7 +18,7 @@ def checked_bytecode_cache(folder: Path):
     """A ``jinja2.BytecodeCache`` storing one file per template in ``folder``."""
     import jinja2
 
-    from .output import write_atomically
+    from labpress.cache.store import write_atomically
 
     class CheckedBytecodeCache(jinja2.BytecodeCache):
         def _file(self, bucket) -> Path:

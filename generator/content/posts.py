@@ -6,12 +6,11 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..config import SiteConfig
-from ..errors import ContentError, ErrorSink, display_path, printable_path, shorten
-from ..frontmatter import PostMeta, tag_slug
-from ..slugs import slugify
-from ..markdown.body import RenderedBody
-from .inline_styles import shared as shared_styles
+from labpress.config.schema import SiteConfig
+from labpress.errors import ContentError, ErrorSink, display_path, printable_path, shorten
+from labpress.content.frontmatter import PostMeta, tag_slug
+from labpress.content.slugs import slugify
+from labpress.content.body import RenderedBody
 
 CONTENT_DIR = "content"
 STATIC_DIR = "static"  # the site's own files, copied to the same paths (see build.write_site_static)
@@ -163,24 +162,6 @@ def read_post_text(source: Path, sink: ErrorSink) -> str | None:
         sink.add(line, col, f"the file is not UTF-8 text: byte 0x{data[exc.start]:02X} here cannot be read"
                             " (save the file as UTF-8)")
         return None
-
-
-def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None,
-              cache_dir: Path | None = None) -> Post:
-    shown = display_path(source, config.root)
-    sink = ErrorSink(shown)
-    text = read_post_text(source, sink)
-    if text is None:
-        errors.extend(sink.errors)
-        return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=RenderedBody(PostMeta()))
-    from ..markdown import render_body  # here: a build with nothing to render never loads the Markdown stack
-
-    body = render_body(text, sink, config, katex, widget_library, cache_dir)
-    errors.extend(sink.errors)
-    # Formulas came out with classes (markdown/math.py); any other style attribute becomes one here.
-    html, rules = shared_styles().extract(body.html)
-    body = replace(body, html=html, style_rules=dict(sorted({**body.style_rules, **rules}.items())))
-    return Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body)
 
 
 def static_clash(static: Path, slug: str) -> str | None:

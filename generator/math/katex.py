@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .assets import find_node_package, package_version
-from .site.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
+from labpress.theme.lookup import find_node_package, package_version
+from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
 
 # Strings cross the quickjs-ng boundary as JSON: returning long strings directly
 # trips a string bug in the binding, and JSON also carries the error details.

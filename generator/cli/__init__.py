@@ -12,9 +12,9 @@ import sys
 
 from rich.console import Console
 
-from . import __version__
-from .commands import build, check, new, serve
-from .errors import ConfigError, ContentErrors
+from labpress import __version__
+from labpress.cli import build, check, new, serve
+from labpress.errors import ConfigError, ContentErrors
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-from .errors import did_you_mean, display_path
-from .kernel import ControlError, KernelError, Widget, render_frame
-from .kernel.widget import Frame, _describe, display
-from .limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
+from labpress.errors import did_you_mean, display_path
+from labpress.kernel import ControlError, KernelError, Widget, render_frame
+from labpress.kernel.widget import Frame, _describe, display
+from labpress.limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
 WIDGETS_DIR = "widgets"
-KERNEL_DIR = Path(__file__).resolve().parent / "kernel"
+KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernel"
 # Standard-library modules the browser's Python does not have (or cannot run).
 NOT_IN_PYODIDE = frozenset({
     "tkinter", "turtle", "turtledemo", "idlelib", "venv", "ensurepip", "curses", "readline",
@@ -203,7 +203,7 @@ class WidgetLibrary:
     def _cdn_packages(self) -> set[str]:
         if self._cdn_imports is None:
             self._cdn_imports = set()
-            from .assets import find_node_package
+            from labpress.theme.lookup import find_node_package
 
             lock_file = find_node_package("pyodide", self.site_dir) / "pyodide-lock.json"
             lock = json.loads(lock_file.read_text(encoding="utf-8"))

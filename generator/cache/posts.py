@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from .store import busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
+from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
 
 POSTS_DB = "posts.sqlite"
 _POSTS_VERSION = 2
@@ -111,8 +111,8 @@ class BuildCache:
             return None
         if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
-        if getattr(body, "figure_inputs", ()):  # data files its figures read (markdown/figures.py)
-            from ..markdown.figures import inputs_unchanged
+        if getattr(body, "figure_inputs", ()):  # data files its figures read (figures/blocks.py)
+            from labpress.cache.inputs import inputs_unchanged
 
             if not inputs_unchanged(body.figure_inputs):
                 return None  # one changed, appeared or vanished: render it again

@@ -6,8 +6,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from .config import SiteConfig
-from .errors import ErrorSink, did_you_mean, shorten
+from labpress.config.schema import SiteConfig
+from labpress.errors import ErrorSink, did_you_mean, shorten
 
 STATUSES = ("draft", "running", "complete")
 VERDICTS = ("confirmed", "refuted", "mixed", "inconclusive")

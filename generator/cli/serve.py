@@ -55,7 +55,7 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     # Imported here: `labpress --help` and the other verbs start without them.
-    from ..devserver import DevSession
+    from labpress.devserver import DevSession
 
     session = DevSession(args.site_dir, args.out, host=args.host, port=args.port, drafts=args.drafts,
                          use_cache=not args.no_cache, stdout=stdout, stderr=stderr,

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import tempfile
 from pathlib import Path
 from typing import Callable
 
-from ..errors import ConfigError
+from labpress.errors import ConfigError
 
 BUSY_SECONDS = 30.0
 _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
@@ -95,3 +96,15 @@ def open_store(path: Path, version: int, schema: str, notify: Callable[[str], No
                 raise ConfigError(f"error: cannot make the cache file {path}: {error}") from None
             set_aside(path, notify, str(error))
     raise AssertionError("unreachable")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """``data`` at ``path``, or the old file if this process dies: a temporary file renamed into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

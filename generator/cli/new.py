@@ -8,11 +8,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..config import load_config
-from ..errors import ConfigError
-from ..frontmatter import front_matter_values
-from ..slugs import slugify
-from ..site.content import CONTENT_DIR, GENERATED, STATIC_DIR, discover_posts, static_clash
+from labpress.config.schema import load_config
+from labpress.errors import ConfigError
+from labpress.content.frontmatter import front_matter_values
+from labpress.content.slugs import slugify
+from labpress.content.posts import CONTENT_DIR, GENERATED, STATIC_DIR, discover_posts, static_clash
 
 
 TEMPLATE = """\
@@ -45,7 +45,7 @@ def add_parser(subparsers) -> None:
 
 
 def existing_front_matter(site_dir: Path) -> list[dict]:
-    """Front matter of the posts already there, read as the build reads it (frontmatter.py: bounded in
+    """Front matter of the posts already there, read as the build reads it (content/frontmatter.py: bounded in
     size, aliases and depth, no control characters); unreadable ones are skipped (the build reports them)."""
     found = []
     for path in discover_posts(site_dir):
@@ -81,7 +81,7 @@ def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Pa
         raise ConfigError("error: the title is not UTF-8 text") from None
     slug = slugify(title)
     clash = GENERATED.get(slug) or static_clash(site_dir / STATIC_DIR, slug)
-    if clash:  # the build would refuse the post (site/content.py)
+    if clash:  # the build would refuse the post (content/posts.py)
         raise ConfigError(f"error: the page /{slug}/ would clash with {clash}: choose another title")
     if series is not None and series not in config.series:
         known = ", ".join(config.series) or "none are defined in labpress.toml"

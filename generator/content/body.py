@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..frontmatter import PostMeta
+from labpress.content.frontmatter import PostMeta
 
 
 @dataclass
@@ -16,8 +16,8 @@ class RenderedBody:
     reading_minutes: int = 1
     math_count: int = 0
     widgets: list = field(default_factory=list)  # WidgetUse, in page order
-    # Style attributes (KaTeX's) in ``html`` are classes; these are their rules (see site/inline_styles).
+    # Style attributes (KaTeX's) in ``html`` are classes; these are their rules (see math/styles.py).
     style_rules: dict[str, str] = field(default_factory=dict)
-    # (kind "file" or "folder", absolute path, digest) of what its figure blocks read (markdown/figures.py):
+    # (kind "file" or "folder", absolute path, digest) of what its figure blocks read (figures/blocks.py):
     # the rendered-post cache renders the post again when one of them changes.
     figure_inputs: tuple = ()

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .assets import find_node_package, package_version
-from .errors import ConfigError
-from .widgets import KERNEL_DIR
+from labpress.theme.lookup import find_node_package, package_version
+from labpress.errors import ConfigError
+from labpress.widgets.library import KERNEL_DIR
 
-RUNTIME_DIR = Path(__file__).resolve().parent / "runtime"
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "browser" / "runtime"
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 _BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (labpress.kernel only)."""\n'

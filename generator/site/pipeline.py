@@ -11,21 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .assets import copy_katex_assets, find_node_package, fingerprint
-from .config import CONFIG_NAME, load_config
-from .errors import ConfigError, ContentError, ContentErrors
-from .katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
-from .slugs import slugify
-from .site.cache import BuildCache, code_digest, digest, tree_digest
-from .site.content import Post, assemble_site, discover_posts
-from .site.feeds import FEED_SIZE, atom_feed, sitemap
-from .site.inline_styles import InlineStyles
-from .site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
-from .site.output import Manifest, OutputTree, publish, recover
-from .site.workers import RenderContext, default_jobs, render_many
-from .site.pages import ThemeAssets, page_dates, render_pages, template_environment
-from .widget_assets import write_widget_assets
-from .widgets import WidgetLibrary, WidgetLimits
+from labpress.theme.lookup import copy_katex_assets, find_node_package, fingerprint
+from labpress.config.schema import CONFIG_NAME, load_config
+from labpress.errors import ConfigError, ContentError, ContentErrors
+from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
+from labpress.content.slugs import slugify
+from labpress.cache.posts import BuildCache, code_digest, digest, tree_digest
+from labpress.content.posts import Post, assemble_site, discover_posts
+from labpress.site.feeds import FEED_SIZE, atom_feed, sitemap
+from labpress.math.styles import InlineStyles
+from labpress.site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
+from labpress.site.output import Manifest, OutputTree, publish, recover
+from labpress.site.workers import RenderContext, default_jobs, render_many
+from labpress.site.pages import ThemeAssets, page_dates, render_pages, template_environment
+from labpress.widgets.shipping import write_widget_assets
+from labpress.widgets.library import WidgetLibrary, WidgetLimits
 
 CACHE_DIR = ".labpress-cache"
 
@@ -49,7 +49,7 @@ def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets
         relative = source.relative_to(static).as_posix()
         data = source.read_bytes()
         if relative == "style.css":
-            from .markdown.highlight import pygments_css
+            from labpress.markdown.highlight import pygments_css
 
             data += ("\n/* Code colours (Pygments) */\n" + pygments_css()).encode("utf-8")
         if source.suffix in (".css", ".js"):
@@ -183,7 +183,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
 
     def render_again(source: Path, key: str) -> str:
         """A cached post whose HTML turned out damaged: rendered here and now, and kept."""
-        from .site.workers import render_one
+        from labpress.site.workers import render_one
 
         post, post_errors = render_one(context, (source, key))
         if not post_errors:

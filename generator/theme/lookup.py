@@ -12,9 +12,9 @@ import os
 import re
 from pathlib import Path
 
-from .errors import ConfigError
+from labpress.errors import ConfigError
 
-_PACKAGE_ROOT = Path(__file__).resolve().parent
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
 def find_node_package(name: str, site_dir: Path) -> Path:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .errors import ConfigError, did_you_mean
+from labpress.errors import ConfigError, did_you_mean
 
 CONFIG_NAME = "labpress.toml"
 
@@ -73,7 +73,7 @@ class SiteConfig:
 
     @property
     def theme_dir(self) -> Path:
-        from .assets import find_theme
+        from labpress.theme.lookup import find_theme
 
         return find_theme(self.theme, self.root)
 

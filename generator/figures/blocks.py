@@ -44,8 +44,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import did_you_mean
-from ..limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
+from labpress.cache.inputs import input_digest, inputs_unchanged
+from labpress.errors import did_you_mean
+from labpress.limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -372,28 +373,6 @@ def _site_inputs(reads: _Reads, root: Path, cache_dir) -> list[tuple[str, str]]:
                 found.add((kind, relative))
     return sorted(found)
 
-
-def input_digest(kind: str, path: Path) -> str | None:
-    """Digest of a file's bytes, or of the names in a folder; None when it is absent or unreadable."""
-    try:
-        if kind == "folder":
-            names = sorted(os.listdir(path))
-            return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
-        h = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
-    except (OSError, ValueError):
-        return None
-
-
-def inputs_unchanged(inputs) -> bool:
-    """Whether every (kind, absolute path, digest) still has that digest: for the rendered-post cache."""
-    return all(input_digest(kind, Path(path)) == stored for kind, path, stored in inputs)
-
-
-# --- Running the code --------------------------------------------------------
 
 def _version(package: str) -> str:
     from importlib import metadata  # here: slow to import, and only figure blocks need it

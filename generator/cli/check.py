@@ -13,12 +13,12 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ..build import build_site
-from ..config import load_config
-from ..errors import ContentError, ContentErrors, display_path
-from ..linkcheck import check_links
-from ..site.content import discover_posts
-from ..slugs import slugify
+from labpress.site.pipeline import build_site
+from labpress.config.schema import load_config
+from labpress.errors import ContentError, ContentErrors, display_path
+from labpress.check.links import check_links
+from labpress.content.posts import discover_posts
+from labpress.content.slugs import slugify
 
 
 def add_parser(subparsers) -> None:
@@ -30,7 +30,7 @@ def add_parser(subparsers) -> None:
 
 
 def _widget_errors(site_dir: Path, config) -> list[ContentError]:
-    from ..widgets import WidgetLibrary, WidgetLimits, WidgetLoadError  # here: loads the kernel API
+    from labpress.widgets.library import WidgetLibrary, WidgetLimits, WidgetLoadError  # here: loads the kernel API
 
     """Kernel imports of every module in widgets/, used by a post or not yet."""
     library = WidgetLibrary(site_dir, config.pyodide_packages, WidgetLimits())

@@ -1,0 +1,2 @@
+"""``labpress check``'s checks over a built site: internal links, anchors and images.
+"""

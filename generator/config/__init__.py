@@ -1,0 +1,2 @@
+"""``labpress.toml``: its schema and validation, and the ``SiteConfig`` a build reads.
+"""

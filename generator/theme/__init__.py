@@ -1,0 +1,2 @@
+"""Finding a theme and the pinned npm packages, and keeping its compiled templates.
+"""
