@@ -7,18 +7,9 @@ exits 1 if there is any.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
-
-from labpress.site.pipeline import build_site
-from labpress.config.schema import load_config
-from labpress.errors import ContentError, ContentErrors, display_path
-from labpress.check.links import check_links
-from labpress.content.posts import discover_posts
-from labpress.content.slugs import slugify
 
 
 def add_parser(subparsers) -> None:
@@ -29,61 +20,9 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def _widget_errors(site_dir: Path, config) -> list[ContentError]:
-    from labpress.widgets.library import WidgetLibrary, WidgetLimits, WidgetLoadError  # here: loads the kernel API
-
-    """Kernel imports of every module in widgets/, used by a post or not yet."""
-    library = WidgetLibrary(site_dir, config.pyodide_packages, WidgetLimits())
-    errors = []
-    for name in library.names():
-        try:
-            library.check_imports(library.folder / f"{name}.py")
-        except WidgetLoadError as exc:
-            file, line, col = (exc.where.split(":") + ["1", "1"])[:3]
-            errors.append(ContentError(file, int(line), int(col), exc.message))
-    return errors
-
-
-def _link_errors(site_dir: Path, out: Path, config) -> list[ContentError]:
-    """Broken links and images of the built pages, placed at the link in the post that has it."""
-    sources = {slugify(p.stem): p for p in discover_posts(site_dir)}
-    errors = []
-    for broken in check_links(out, config.base_url):
-        page_slug = broken.page.split("/")[0]
-        source = sources.get(page_slug) if broken.page.endswith("/index.html") else None
-        if source is None:
-            errors.append(ContentError(broken.page, 1, 1, f"broken link {broken.target}: {broken.reason}"))
-            continue
-        text = source.read_text(encoding="utf-8")
-        written = broken.target
-        if written.startswith(config.base_path) and config.base_path != "/":
-            written = "/" + written[len(config.base_path):]
-        offset = text.find(f"({written}")
-        offset = text.find(written) if offset < 0 else offset + 1
-        line = text.count("\n", 0, max(offset, 0)) + 1
-        col = offset - (text.rfind("\n", 0, offset) + 1) + 1 if offset >= 0 else 1
-        kind = "image" if broken.attribute == "src" else "link"
-        errors.append(ContentError(display_path(source, site_dir), line, col, f"broken {kind} {written}: {broken.reason}"))
-    return errors
-
-
-def check_site(site_dir: Path, drafts: bool = False) -> tuple[list[ContentError], int]:
-    """All problems found, and the number of pages checked."""
-    config = load_config(site_dir)
-    errors = _widget_errors(site_dir, config)
-    scratch = Path(tempfile.mkdtemp(prefix="labpress-check-"))
-    try:
-        try:
-            result = build_site(site_dir, out_dir=scratch / "site", drafts=drafts)
-        except ContentErrors as exc:
-            return sorted(set(errors + exc.errors)), 0
-        errors += _link_errors(site_dir, result.out_dir, config)
-        return sorted(set(errors)), result.pages
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from labpress.check.site import check_site  # here: `labpress --help` starts without the build
+
     errors, pages = check_site(args.site_dir.resolve(), args.drafts)
     for error in errors:
         stderr.print(str(error), markup=False)

@@ -8,31 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from labpress.config.schema import load_config
-from labpress.errors import ConfigError
-from labpress.content.frontmatter import front_matter_values
-from labpress.content.slugs import slugify
-from labpress.content.posts import CONTENT_DIR, GENERATED, STATIC_DIR, discover_posts, static_clash
-
-
-TEMPLATE = """\
----
-{front_matter}---
-
-::: hypothesis
-State the claim you expect to test, in one or two sentences.
-:::
-
-## Method
-
-What you did, with enough detail to do it again.
-
-::: conclusion
-What the evidence says about the hypothesis. Set `verdict` in the front matter once you know.
-:::
-
-## What next
-"""
+from labpress.content.scaffold import new_post
 
 
 def add_parser(subparsers) -> None:
@@ -42,65 +18,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--site", type=Path, default=Path("."), metavar="SITE_DIR", help="the site folder (default: .)")
     parser.add_argument("--date", type=dt.date.fromisoformat, metavar="YYYY-MM-DD", help="the post's date (default: today)")
     parser.set_defaults(run=run)
-
-
-def existing_front_matter(site_dir: Path) -> list[dict]:
-    """Front matter of the posts already there, read as the build reads it (content/frontmatter.py: bounded in
-    size, aliases and depth, no control characters); unreadable ones are skipped (the build reports them)."""
-    found = []
-    for path in discover_posts(site_dir):
-        try:
-            text = path.read_bytes().decode("utf-8", errors="replace")
-        except OSError:  # gone or unreadable since it was found
-            continue
-        values = front_matter_values(text)
-        if values is not None:
-            found.append(values)
-    return found
-
-
-# Numbers past this are not counted (the next one could not be written as YAML: Python turns at most
-# 4,300 digits into text); an author's exp or step is a handful of digits.
-LARGEST_NUMBER = 10**18
-
-
-def _whole(value) -> int | None:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < LARGEST_NUMBER:
-        return value
-    return None
-
-
-def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Path:
-    import yaml
-    config = load_config(site_dir)
-    if not title.strip():
-        raise ConfigError("error: the title must not be empty")
-    try:
-        title.encode("utf-8")
-    except UnicodeEncodeError:  # bytes from the command line that are not UTF-8 (kept as surrogates)
-        raise ConfigError("error: the title is not UTF-8 text") from None
-    slug = slugify(title)
-    clash = GENERATED.get(slug) or static_clash(site_dir / STATIC_DIR, slug)
-    if clash:  # the build would refuse the post (content/posts.py)
-        raise ConfigError(f"error: the page /{slug}/ would clash with {clash}: choose another title")
-    if series is not None and series not in config.series:
-        known = ", ".join(config.series) or "none are defined in labpress.toml"
-        raise ConfigError(f"error: unknown series '{series}'; known series: {known}")
-    posts = existing_front_matter(site_dir)
-    exps = [n for n in (_whole(p.get("exp")) for p in posts) if n is not None]
-    fields: dict = {"title": title.strip(), "date": day, "exp": max(exps, default=0) + 1}
-    if series:
-        steps = [n for n in (_whole(p.get("step")) for p in posts if p.get("series") == series) if n is not None]
-        fields.update(series=series, step=max(steps, default=0) + 1)
-    fields.update(status="draft", verdict="inconclusive", summary="", tags=[])
-    path = site_dir / CONTENT_DIR / f"{slug}.md"
-    if path.exists():
-        raise FileExistsError(path)
-    text = TEMPLATE.format(front_matter=yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=1000))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "x", encoding="utf-8") as handle:  # "x": never overwrite, even in a race
-        handle.write(text)
-    return path
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
