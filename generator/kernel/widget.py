@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 import re
 import string
-import traceback
 from dataclasses import dataclass, field
 
 from .controls import Control, ControlError, shown
 from .svg import Figure, fmt
+from .tracebacks import location
 
 
 @dataclass
@@ -172,14 +172,8 @@ _HERE = __file__.rpartition("/")[0]  # labpress/kernel: frames of the widget API
 
 def _kernel_location(exc: BaseException, kernel_file: str) -> str:
     """'file:line' of the innermost frame in the kernel's file, else in any of the author's files, else ''."""
-    try:
-        frames = traceback.extract_tb(exc.__traceback__)
-    except Exception:  # pragma: no cover - a traceback that cannot be read gives no location
-        return ""
-    inside = ([f for f in frames if f.filename == kernel_file]
-              or [f for f in frames if f.filename.rpartition("/")[0] != _HERE])
-    last = inside[-1] if inside else None
-    return f"{last.filename}:{last.lineno}" if last else ""
+    return (location(exc, lambda filename: filename == kernel_file)
+            or location(exc, lambda filename: filename.rpartition("/")[0] != _HERE))
 
 
 def render_frame(w: Widget, state: dict, caption: str = "", let_through: tuple = ()) -> Frame:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from labpress.errors import did_you_mean, display_path
 from labpress.kernel import ControlError, KernelError, Widget, render_frame
+from labpress.kernel.tracebacks import location
 from labpress.kernel.widget import Frame, _describe, display
 from labpress.limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
@@ -94,15 +95,7 @@ class _Interrupts:
 
 def _stuck_at(exc: TimeLimitError, folder: Path) -> str:
     """'file:line' in the site's widgets/ where code was running when the time limit struck."""
-    stopped = exc.__context__
-    where = ""
-    tb = stopped.__traceback__ if stopped is not None else None
-    while tb is not None:
-        filename = tb.tb_frame.f_code.co_filename
-        if Path(filename).parent == folder:
-            where = f"{filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
-    return where
+    return location(exc.__context__, lambda filename: Path(filename).parent == folder)
 
 
 class WidgetLibrary:
@@ -188,15 +181,7 @@ class WidgetLibrary:
 
     def _import_failure(self, name: str, path: Path, exc: BaseException) -> WidgetLoadError:
         """The error for a module that raised while it was imported: its message, at its file and line."""
-        where = ""
-        tb = exc.__traceback__
-        while tb is not None:
-            filename = tb.tb_frame.f_code.co_filename
-            if Path(filename).parent == self.folder:
-                where = f"{filename}:{tb.tb_lineno}"
-            tb = tb.tb_next
-        if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).parent == self.folder:
-            where = f"{exc.filename}:{exc.lineno or 1}"
+        where = location(exc, lambda filename: Path(filename).parent == self.folder)
         return WidgetLoadError(f"widget module '{name}' failed to load: {_describe(exc)}",
                                self.shown_location(where) if where else f"{self.shown(path)}:1")
 
