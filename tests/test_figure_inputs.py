@@ -208,22 +208,22 @@ def test_worker_processes_record_what_figures_read(site, tmp_path):
 
 
 def test_recording_is_per_thread(tmp_path):
-    from labpress.figures import blocks as figures
+    from labpress.figures import reads as figures
 
     target = tmp_path / "read.txt"
     target.write_text("x")
-    reads = figures._Reads()
+    reads = figures.Reads()
     seen_elsewhere = []
 
     def elsewhere():
         seen_elsewhere.append(target.read_text())
 
-    with figures._recording(reads):
+    with figures.recording(reads):
         thread = threading.Thread(target=elsewhere)
         thread.start()
         thread.join()
     assert seen_elsewhere == ["x"] and not reads.files  # another thread (the dev server's) is not recorded
-    with figures._recording(reads):
+    with figures.recording(reads):
         target.read_text()
     assert reads.files == {str(target)}
     target.read_text()  # after the block: not recorded
@@ -303,7 +303,7 @@ def test_a_damaged_cache_entry_is_drawn_again(site, tmp_path, where):
     result = site.build()
     assert result.returncode == 0, result.stderr
     same_as_clean_build(site, tmp_path)
-    from labpress.figures.blocks import _decode_entry
+    from labpress.figures.cache import _decode_entry
     for entry in entries(site):  # drawn again and stored whole
         assert _decode_entry(entry.read_bytes(), entry.stem) is not None
 

@@ -175,7 +175,7 @@ def test_theme_colours_replace_matplotlib_colours(site):
     result, html = build_post(site, fence(code))
     assert result.returncode == 0, result.stderr
     svg = svg_of(figures(html)[0])
-    from labpress.figures.blocks import CYCLE, INK, MUTED, PAPER, RULE
+    from labpress.figures.style import CYCLE, INK, MUTED, PAPER, RULE
     for sentinel in (INK, MUTED, RULE, PAPER, *CYCLE):
         assert sentinel not in svg.lower()
     for default in ("#1f77b4", "#ff7f0e", "#2ca02c", "#000000", "#ffffff", "#b0b0b0"):
