@@ -9,52 +9,21 @@ the work is skipped.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
 import shutil
 import sqlite3
 import sys
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
-from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
+from labpress.cache.digests import code_digest, digest
+from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, set_aside
 
 POSTS_DB = "posts.sqlite"
 _POSTS_VERSION = 2
 _POSTS_SCHEMA = ("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL,"
                  " body_digest TEXT NOT NULL, html_digest TEXT NOT NULL);")
-_CODE_ROOT = Path(__file__).resolve().parent.parent
-
-
-def digest(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, bytes):
-            data = b"b" + part
-        elif isinstance(part, str):  # the common case, and the big one (page bodies): no repr()
-            data = b"s" + part.encode("utf-8")
-        else:
-            data = b"r" + repr(part).encode("utf-8")
-        h.update(len(data).to_bytes(8, "little") + data)
-    return h.hexdigest()
-
-
-def tree_digest(root: Path) -> str:
-    """Digest of every file below ``root`` (names and contents)."""
-    if not root.is_dir():
-        return digest("absent")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    return digest(*[(p.relative_to(root).as_posix(), p.read_bytes()) for p in files])
-
-
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """LabPress's own code: a new version (or a local edit) invalidates everything."""
-    return tree_digest(_CODE_ROOT)
-
-
 class BuildCache:
     """Rendered posts in an SQLite file (``posts.sqlite``); ``None`` folder means no caching at all.
 
@@ -185,7 +154,7 @@ class BuildCache:
             return
         db.execute("BEGIN IMMEDIATE")
         db.executemany("INSERT OR REPLACE INTO posts VALUES (?, ?, ?, ?, ?)",
-                       [(key, body, html, row_digest(key, body), row_digest(key, html))
+                       [(key, body, html, digest(key, body), digest(key, html))
                         for key, (body, html) in sorted(self._new.items())])
         db.executemany("DELETE FROM posts WHERE key = ?", [(key,) for key in stale])
         db.execute("COMMIT")

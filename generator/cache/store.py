@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
+from labpress.cache.digests import digest as content_digest
 from labpress.errors import ConfigError
 
 BUSY_SECONDS = 30.0
@@ -25,19 +26,22 @@ _BUSY_CODES = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED
 _COMPANIONS = ("-journal", "-wal", "-shm")
 
 
-def row_digest(*values: str | bytes) -> str:
-    h = hashlib.sha256()
-    for value in values:  # typed, so that text read back as bytes (or the reverse) does not pass
-        data = b"s" + value.encode("utf-8") if isinstance(value, str) else b"b" + bytes(value)
-        h.update(len(data).to_bytes(8, "little") + data)
-    return h.hexdigest()
+def seal(kind: str, payload: bytes) -> bytes:
+    """A cache file's bytes: one line naming what it holds and the digest of the rest, then ``payload``."""
+    return f"labpress-{kind} sha256={hashlib.sha256(payload).hexdigest()}\n".encode("ascii") + payload
+
+
+def unseal(kind: str, raw: bytes) -> bytes | None:
+    """The payload of a file ``seal`` wrote, or None when it is of another kind or damaged."""
+    header, _, payload = raw.partition(b"\n")
+    return payload if header == seal(kind, payload).partition(b"\n")[0] else None
 
 
 def checked(digest: object, *values: object) -> bool:
     """Whether a row read back holds the values its digest was made from (and of the right types)."""
     if not isinstance(digest, str) or not all(isinstance(v, (str, bytes)) for v in values):
         return False
-    return row_digest(*values) == digest
+    return content_digest(*values) == digest
 
 
 def is_busy(error: sqlite3.Error) -> bool:

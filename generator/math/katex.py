@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable
 
 from labpress.theme.lookup import find_node_package, package_version
-from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, row_digest, set_aside
+from labpress.cache.digests import digest
+from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, set_aside
 
 # Strings cross the quickjs-ng boundary as JSON: returning long strings directly
 # trips a string bug in the binding, and JSON also carries the error details.
@@ -193,7 +194,7 @@ class KatexRenderer:
             return
         self.close()
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
-        rows = [(key, html, row_digest(key, html)) for key, html in sorted(self._unsaved.items())]
+        rows = [(key, html, digest(key, html)) for key, html in sorted(self._unsaved.items())]
         for attempt in range(2):
             db = open_store(self.cache_file, _CACHE_VERSION, _SCHEMA, self.notify)
             try:

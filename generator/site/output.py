@@ -35,11 +35,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labpress.cache.store import write_atomically
+from labpress.cache.store import seal, unseal, write_atomically
 
 MANIFEST_VERSION = 3
-# A manifest file is this line with the digest of what follows, then the JSON.
-_MANIFEST_HEADER = b"labpress-manifest sha256="
 
 
 def _content_digest(data: bytes) -> str:
@@ -112,9 +110,8 @@ class Manifest:
         if cache_dir is None or not out_dir.is_dir():
             return None
         try:
-            raw = cls.file_for(cache_dir, out_dir).read_bytes()
-            header, _, payload = raw.partition(b"\n")
-            if header != _MANIFEST_HEADER + hashlib.sha256(payload).hexdigest().encode("ascii"):
+            payload = unseal("manifest", cls.file_for(cache_dir, out_dir).read_bytes())
+            if payload is None:
                 return None  # damaged (or older): the next build checks every file itself
             stored = json.loads(payload.decode("utf-8"))
             if stored.get("version") != MANIFEST_VERSION or stored.get("out_dir") != str(out_dir):
@@ -320,7 +317,7 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = json.dumps({"out_dir": str(out_dir), "version": MANIFEST_VERSION, "rules": rules,
                           "files": compact}).encode("utf-8")
-    write_atomically(path, _MANIFEST_HEADER + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
+    write_atomically(path, seal("manifest", payload))
 
 
 _OUT_DIR = re.compile(r'"out_dir": ("(?:[^"\\]|\\.)*")')

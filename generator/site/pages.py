@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 from labpress.config.schema import SiteConfig
 from labpress.content.frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
-from labpress.cache.posts import digest
+from labpress.cache.digests import digest
 from labpress.content.posts import Site
 
 MOOD_MARKS = {"learning": "⚠", "confident": "✓", "stuck": "✕", "curious": "?", "exploring": "→"}

@@ -16,7 +16,8 @@ from labpress.config.schema import CONFIG_NAME, load_config
 from labpress.errors import ConfigError, ContentError, ContentErrors
 from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
 from labpress.content.slugs import slugify
-from labpress.cache.posts import BuildCache, code_digest, digest, tree_digest
+from labpress.cache.digests import code_digest, digest, tree_digest
+from labpress.cache.posts import BuildCache
 from labpress.content.posts import Post, assemble_site, discover_posts
 from labpress.site.feeds import FEED_SIZE, atom_feed, sitemap
 from labpress.math.styles import InlineStyles

@@ -8,17 +8,14 @@ rewritten, atomically.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
-
-_HEADER = b"labpress-template sha256="
 
 
 def checked_bytecode_cache(folder: Path):
     """A ``jinja2.BytecodeCache`` storing one file per template in ``folder``."""
     import jinja2
 
-    from labpress.cache.store import write_atomically
+    from labpress.cache.store import seal, unseal, write_atomically
 
     class CheckedBytecodeCache(jinja2.BytecodeCache):
         def _file(self, bucket) -> Path:
@@ -29,16 +26,15 @@ def checked_bytecode_cache(folder: Path):
                 raw = self._file(bucket).read_bytes()
             except OSError:
                 return
-            header, _, payload = raw.partition(b"\n")
-            if header == _HEADER + hashlib.sha256(payload).hexdigest().encode("ascii"):
+            payload = unseal("template", raw)
+            if payload is not None:
                 bucket.bytecode_from_string(payload)
 
         def dump_bytecode(self, bucket) -> None:
             payload = bucket.bytecode_to_string()
             try:
                 folder.mkdir(parents=True, exist_ok=True)
-                write_atomically(self._file(bucket),
-                                 _HEADER + hashlib.sha256(payload).hexdigest().encode("ascii") + b"\n" + payload)
+                write_atomically(self._file(bucket), seal("template", payload))
             except OSError:
                 pass  # not kept: the next build compiles it again
 
