@@ -26,7 +26,6 @@ import math
 import os
 import platform
 import re
-import shutil
 import statistics
 import sys
 import tempfile
@@ -37,10 +36,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from support import CHROMIUM_ARGS, chromium_executable  # noqa: E402 (one Chromium lookup for tests and bench)
+
 VIEWPORT = {"width": 1280, "height": 720}
 DEFAULT_POST = "regularisation-four-knobs/"
 KB = 1000  # bytes; the targets are read as decimal kilobytes (the stricter reading)
@@ -314,17 +312,6 @@ def read_post(site_dir: Path, post_path: str) -> dict:
 
 def first_slider(widget: dict) -> dict | None:
     return next((c for c in widget["controls"] if c.get("kind") == "slider"), None)
-
-
-def chromium_executable() -> str | None:
-    """$LABPRESS_CHROMIUM, else a system Chromium; None lets Playwright use its own browser."""
-    if os.environ.get("LABPRESS_CHROMIUM"):
-        return os.environ["LABPRESS_CHROMIUM"]
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 def _playwright():

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
-import http.server
-import os
 import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 from pathlib import Path
 
 from dataclasses import dataclass
@@ -19,13 +15,10 @@ from dataclasses import dataclass
 import pytest
 
 from labpress.cli import main
+from support import CHROMIUM_ARGS, StaticServer, chromium_executable  # noqa: F401 (fixtures and tests use them)
 
 REPO = Path(__file__).resolve().parent.parent
 
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 
 MINIMAL_CONFIG = """\
 title = "Test Notebook"
@@ -113,51 +106,11 @@ def demo_build_subpath(tmp_path_factory) -> Path:
     return out
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep test output clean
-        pass
-
-
-class StaticServer:
-    """Serves ``directory`` on 127.0.0.1 under ``prefix`` (such as "/my-notebook/")."""
-
-    def __init__(self, directory: Path, prefix: str = "/"):
-        root = directory
-        if prefix != "/":
-            # Mount the build at the sub-path, as GitHub project pages do.
-            mount = directory.parent / f"mount-{directory.name}"
-            target = mount / prefix.strip("/")
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.symlink_to(directory, target_is_directory=True)
-            root = mount
-        handler = functools.partial(_QuietHandler, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}{prefix}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture(scope="session")
 def demo_server(demo_build):
     server = StaticServer(demo_build)
     yield server
     server.close()
-
-
-def chromium_executable() -> str | None:
-    """$LABPRESS_CHROMIUM, else a system Chromium; None lets Playwright use its own browser."""
-    if os.environ.get("LABPRESS_CHROMIUM"):
-        return os.environ["LABPRESS_CHROMIUM"]
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
 
 
 @pytest.fixture(scope="session")

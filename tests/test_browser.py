@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import REPO, StaticServer
+from conftest import REPO
+from support import StaticServer
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import StaticServer
+from support import StaticServer
 
 # Front matter is lines 1-4 and line 5 is blank, so a fence on the next line is line 6.
 HEAD = "---\ntitle: Figures\ndate: 2026-02-02\n---\n\n"

@@ -26,7 +26,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import REPO, StaticServer
+from conftest import REPO
+from support import StaticServer
 from labpress.kernel import render_frame
 
 pytestmark = pytest.mark.browser
