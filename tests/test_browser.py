@@ -591,15 +591,35 @@ def test_landmarks_and_heading_outline(browser, demo_build, demo_server):
 # --------------------------------------------------------------------------- 8. screenshots
 
 
+def _luminance(pixel) -> float:
+    r, g, b = (channel / 255 for channel in pixel[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _ink(image, box: dict, background: float) -> float:
+    """The share of pixels inside ``box`` (CSS pixels of a full-page shot) that stand out from the page."""
+    left, top = int(box["x"]), int(box["y"])
+    region = image.crop((left, top, left + max(1, int(box["width"])), top + max(1, int(box["height"]))))
+    data = region.tobytes()  # RGB
+    pixels = [data[i:i + 3] for i in range(0, len(data), 3)]
+    return sum(abs(_luminance(p) - background) > 0.35 for p in pixels) / max(1, len(pixels))
+
+
 @pytest.mark.parametrize(
-    ("name", "path", "scheme", "width"),
+    ("name", "path", "scheme", "width", "title", "last"),
     [
-        ("post-light-1280", DEMO_POST, "light", 1280),
-        ("post-dark-1280", DEMO_POST, "dark", 1280),
-        ("index-light-375", "", "light", 375),
+        ("post-light-1280", DEMO_POST, "light", 1280, ".post-title", ".section-heading >> nth=-1"),
+        ("post-dark-1280", DEMO_POST, "dark", 1280, ".post-title", ".section-heading >> nth=-1"),
+        ("post-dark-375", DEMO_POST, "dark", 375, ".post-title", ".section-heading >> nth=-1"),
+        ("index-light-375", "", "light", 375, ".page-title", ".post-row-title >> nth=-1"),
     ],
 )
-def test_screenshot(browser, demo_server, name, path, scheme, width):
+def test_screenshot_shows_the_page_in_its_scheme(browser, demo_server, name, path, scheme, width, title, last):
+    """What a reader sees in a full-page shot: the scheme's background, the title drawn in ink that
+    stands out from it, and the last heading of the page drawn too (blocks far from the screen are
+    laid out lazily, so an empty shot of them would pass a PNG check)."""
+    from PIL import Image
+
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     target = ARTIFACTS / f"{name}.png"
     with open_context(browser, color_scheme=scheme, viewport={"width": width, "height": 900}) as context:
@@ -609,8 +629,15 @@ def test_screenshot(browser, demo_server, name, path, scheme, width):
         # the whole page would show the ones far from it blank: draw them all, as a reader scrolling sees them.
         page.add_style_tag(content=".post-body * { content-visibility: visible !important; }")
         wait_for_fonts(page)
+        boxes = {what: page.locator(selector).bounding_box() for what, selector in (("title", title), ("last", last))}
         page.screenshot(path=str(target), full_page=True)
-    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(target).convert("RGB")
+    assert image.width == width
+    background = _luminance(image.getpixel((2, image.height // 2)))
+    assert background > 0.8 if scheme == "light" else background < 0.2, f"{name}: page background {background:.2f}"
+    for what, box in boxes.items():
+        assert box and box["width"] > 20 and box["height"] > 8, f"{name}: no {what} on the page"
+        assert _ink(image, box, background) > 0.004, f"{name}: the {what} is not drawn (no ink in its box)"
 
 
 @pytest.mark.browser
