@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING
 
 from labpress.figures.style import CYCLE, INK, MUTED, PAPER, RULE
 
-# sentinel -> (theme name used in class names, light-scheme fallback colour)
-_THEME_COLOURS = {
-    MUTED: ("muted", "#595550"),
-    RULE: ("rule", "#d8d2c6"),
-    PAPER: ("paper", "#f7f4ee"),
-    "#ffffff": ("paper", "#f7f4ee"),  # white on a transparent figure means "the page"
+if TYPE_CHECKING:
+    from labpress.theme.palette import Palette
+
+# sentinel -> (name in the pyfig-* classes, the theme's custom property the class points at). The
+# light-scheme colour of that property (theme/palette.py) is the fallback written into the SVG.
+ROLES = {
+    MUTED: ("muted", "muted"),
+    RULE: ("rule", "rule"),
+    PAPER: ("paper", "paper"),
+    "#ffffff": ("paper", "paper"),  # white on a transparent figure means "the page"
+    **{sentinel: (f"c{n}", f"lp-fig-{n}") for n, sentinel in enumerate(CYCLE, start=1)},
 }
-_CYCLE_FALLBACKS = ("#1f5fa8", "#c2410c", "#1b7a4a", "#8a3ea8", "#8a6d00", "#0f7480", "#b0306a", "#5f6670")
-for _i, (_sentinel, _fallback) in enumerate(zip(CYCLE, _CYCLE_FALLBACKS), start=1):
-    _THEME_COLOURS[_sentinel] = (f"c{_i}", _fallback)
 _INK_VALUES = {INK, "#000000"}  # black, matplotlib's default for most things, reads as the page's ink
 _PAINT_PROPERTIES = ("fill", "stroke", "stop-color")
 
@@ -47,11 +50,16 @@ def _declarations(style: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _paint(name: str, value: str, classes: list[str]) -> str:
+def theme_colours(palette: Palette) -> dict[str, tuple[str, str]]:
+    """sentinel -> (class name, light-scheme fallback colour), from the theme's palette."""
+    return {sentinel: (name, palette.colour(prop, "figures")[0]) for sentinel, (name, prop) in ROLES.items()}
+
+
+def _paint(name: str, value: str, classes: list[str], colours: dict[str, tuple[str, str]]) -> str:
     colour = value.strip().lower()
     if colour in _INK_VALUES:
         return "currentColor"
-    theme = _THEME_COLOURS.get(colour)
+    theme = colours.get(colour)
     if theme is None:
         return value
     classes.append(f"pyfig-{name}-{theme[0]}")
@@ -110,8 +118,9 @@ def _pt_to_px(length: str | None) -> str | None:
     return f"{number:.2f}".rstrip("0").rstrip(".")
 
 
-def theme_svg(raw: bytes, prefix: str) -> str:
-    """matplotlib's SVG made fit for the page: themed colours, no inline style, ids under ``prefix``."""
+def theme_svg(raw: bytes, prefix: str, palette: Palette) -> str:
+    """matplotlib's SVG made fit for the page: ``palette``'s colours, no inline style, ids under ``prefix``."""
+    colours = theme_colours(palette)
     root = ET.fromstring(raw)
     root_attributes = {}
     # Drop metadata and the <style> element; its one rule (*{...}) becomes inherited attributes.
@@ -140,7 +149,7 @@ def theme_svg(raw: bytes, prefix: str) -> str:
         classes: list[str] = []
         for name in _PAINT_PROPERTIES:
             if name in element.attrib:
-                element.set(name, _paint(name, element.attrib[name], classes))
+                element.set(name, _paint(name, element.attrib[name], classes, colours))
         if "font-family" in element.attrib:
             element.set("font-family", _font_family(element.attrib["font-family"], classes))
         if classes:

@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING
 
 from markdown_it.common.utils import unescapeAll
 
+from labpress.cache.inputs import input_digest
 from labpress.errors import did_you_mean
 from labpress.figures.cache import cached_figure
 from labpress.figures.run import FigureError
 from labpress.figures.svg import figure_html, theme_svg
 from labpress.limits import DEFAULT_SECONDS
+from labpress.theme.lookup import find_theme
+from labpress.theme.palette import Palette, load_palette
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -116,10 +119,17 @@ def site_of(env) -> tuple[Path | None, float]:
     return (Path(root).resolve() if root is not None else None), seconds
 
 
+def palette_of(env, root: Path | None) -> Palette:
+    """The palette of the site's theme (the default theme's when the env names no configuration)."""
+    theme_dir = getattr(env.get("config"), "theme_dir", None)
+    return load_palette(theme_dir if theme_dir is not None else find_theme("default", root or Path.cwd()))
+
+
 def _run_figures(state) -> None:
     env = state.env
     sink = env["sink"]
     root, seconds = site_of(env)
+    palette = None
     for token in state.tokens:
         if not is_figure_fence(token) or not token.map:
             continue
@@ -150,4 +160,10 @@ def _run_figures(state) -> None:
         found = env.setdefault("figure_inputs", [])
         found.extend((kind, str(base / relative), digest) for kind, relative, digest in inputs
                      if (kind, str(base / relative), digest) not in found)
-        token.meta["html"] = figure_html(theme_svg(raw, f"pyfig{count}-"), caption, alt)
+        if palette is None:
+            palette = palette_of(env, root)
+            # Themed with the stylesheet's colours: an edit of it renders the post again.
+            stylesheet = ("file", str(palette.file), input_digest("file", palette.file))
+            if stylesheet not in found:
+                found.append(stylesheet)
+        token.meta["html"] = figure_html(theme_svg(raw, f"pyfig{count}-", palette), caption, alt)

@@ -44,15 +44,14 @@ class BuildResult:
 
 
 def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets:
+    from labpress.theme.code_colours import published_stylesheet
+
     static = config.theme_dir / "static"
     urls: dict[str, str] = {}
     for source in sorted(p for p in static.rglob("*") if p.is_file()):
         relative = source.relative_to(static).as_posix()
-        data = source.read_bytes()
-        if relative == "style.css":
-            from labpress.markdown.highlight import pygments_css
-
-            data += ("\n/* Code colours (Pygments) */\n" + pygments_css()).encode("utf-8")
+        # The stylesheet as the theme publishes it: its @labpress rules filled in (code colours).
+        data = published_stylesheet(config.theme_dir) if relative == "style.css" else source.read_bytes()
         if source.suffix in (".css", ".js"):
             stem, dot, suffix = relative.rpartition(".")
             target = f"assets/{stem}.{fingerprint(data)}.{suffix}"
