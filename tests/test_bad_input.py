@@ -252,15 +252,12 @@ def test_fifo_is_not_read(built):
     refused(site, before, "content/pipe.md:1:1: error: not a regular file: a post is a Markdown text file", seconds=5)
 
 
-def test_folder_named_like_a_post_is_a_folder(site):
-    """content/x.md/ is a folder, not a post: skipped, and the posts inside it are built."""
-    site.post("good.md", GOOD)
+def test_folder_named_like_a_post_is_an_error(built):
+    """content/x.md/ is a folder, not a post: an error naming it (never a build that quietly has no x)."""
+    site, before = built
     (site.root / "content" / "x.md").mkdir()
-    site.post("x.md/inside.md", FM)
-    result = site.build()
-    assert result.returncode == 0, result.stderr
-    assert (site.out / "inside" / "index.html").is_file()
-    assert not (site.out / "x").exists()
+    refused(site, before, "content/x.md:1:1: error: a folder named like a post: a post is a Markdown text file;"
+                          " rename the folder (its name must not end in .md)")
 
 
 # --- 5: addresses that clash --------------------------------------------------------------------------

@@ -104,18 +104,22 @@ class Site:
 def discover_posts(site_dir: Path, errors: list[ContentError] | None = None) -> list[Path]:
     """The post files under content/, in order; names starting with '.' or '_' are left out.
 
-    A folder whose name ends in .md is not a post (the posts inside it are found on their
-    own). A post that cannot be read or named (a link to nothing, a name that is not UTF-8)
-    is left out too, and with an ``errors`` list it is reported there.
+    A post that cannot be read or named (a link to nothing, a name that is not UTF-8, a folder
+    named like a post) is left out, and with an ``errors`` list it is reported there.
     """
     content = site_dir / CONTENT_DIR
     if not content.is_dir():
         return []
     found = []
     for path in sorted(content.rglob("*.md")):
-        if any(part.startswith((".", "_")) for part in path.relative_to(content).parts) or path.is_dir():
+        if any(part.startswith((".", "_")) for part in path.relative_to(content).parts):
             continue
         relative = path.relative_to(site_dir).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            if errors is not None:  # most likely a slip (mkdir for touch); never silently nothing
+                errors.append(ContentError(printable_path(relative), 1, 1, "a folder named like a post: a post is a"
+                                           " Markdown text file; rename the folder (its name must not end in .md)"))
+            continue
         problem = _unreadable(path, relative)
         if problem is None:
             found.append(path)
