@@ -80,7 +80,7 @@ class BuildCache:
             return None
         if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
-        if getattr(body, "figure_inputs", ()):  # data files its figures read (figures/blocks.py)
+        if getattr(body, "figure_inputs", ()):  # data files its figures read (figures/ and markdown/figures.py)
             from labpress.cache.inputs import inputs_unchanged
 
             if not inputs_unchanged(body.figure_inputs):

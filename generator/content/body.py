@@ -18,6 +18,6 @@ class RenderedBody:
     widgets: list = field(default_factory=list)  # WidgetUse, in page order
     # Style attributes (KaTeX's) in ``html`` are classes; these are their rules (see math/styles.py).
     style_rules: dict[str, str] = field(default_factory=dict)
-    # (kind "file" or "folder", absolute path, digest) of what its figure blocks read (figures/blocks.py):
+    # (kind "file" or "folder", absolute path, digest) of what its figure blocks read (figures/ and markdown/figures.py):
     # the rendered-post cache renders the post again when one of them changes.
     figure_inputs: tuple = ()
