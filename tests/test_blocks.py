@@ -112,11 +112,14 @@ def test_nested_callout_inside_hypothesis_with_longer_fence(site):
 
 
 def test_code_token_colours_reach_aa_contrast_on_theme_backgrounds():
-    from labpress.markdown.highlight import DARK_CODE_BG, LIGHT_CODE_BG, contrast, pygments_css
+    from labpress.theme.code_colours import CODE_BACKGROUND, contrast, pygments_css
+    from labpress.theme.palette import load_palette
 
+    palette = load_palette(REPO / "themes" / "default")
+    LIGHT_CODE_BG, DARK_CODE_BG = palette.colour(CODE_BACKGROUND, "code blocks")
     theme_css = (REPO / "themes" / "default" / "static" / "style.css").read_text()
     assert f"--code-bg: light-dark({LIGHT_CODE_BG}, {DARK_CODE_BG});" in theme_css
-    light, dark = pygments_css().split("@media")
+    light, dark = pygments_css(palette).split("@media")
     colour = re.compile(r"(?<![-\w])color: (#[0-9a-f]{6})")
     assert colour.findall(light) and colour.findall(dark)
     assert min(contrast(c, LIGHT_CODE_BG) for c in colour.findall(light)) >= 4.5

@@ -15,8 +15,6 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from labpress.theme.code_colours import contrast  # noqa: F401 (imported from here by tests/test_blocks.py)
-
 _FORMATTER = HtmlFormatter(nowrap=True)
 
 
@@ -35,30 +33,3 @@ def highlight_code(code: str, lang: str, attrs: str) -> str:
     lexer = _lexer(lang) if lang else None
     body = highlight(code, lexer, _FORMATTER) if lexer else escapeHtml(code)
     return f'<pre class="highlight" tabindex="0"><code{language_class}>{body}</code></pre>\n'
-
-
-# The default theme's code colours, under the names tests/test_blocks.py imports from here.
-
-def _default_palette():
-    from pathlib import Path
-
-    from labpress.theme.lookup import find_theme
-    from labpress.theme.palette import load_palette
-
-    return load_palette(find_theme("default", Path.cwd()))
-
-
-def pygments_css(palette=None) -> str:
-    """The token colours of ``palette`` (None: the default theme's)."""
-    from labpress.theme.code_colours import pygments_css as themed
-
-    return themed(palette if palette is not None else _default_palette())
-
-
-def __getattr__(name: str) -> str:
-    if name in ("LIGHT_CODE_BG", "DARK_CODE_BG"):
-        from labpress.theme.code_colours import CODE_BACKGROUND
-
-        light, dark = _default_palette().colour(CODE_BACKGROUND, "code blocks")
-        return light if name == "LIGHT_CODE_BG" else dark
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
