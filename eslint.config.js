@@ -24,8 +24,9 @@ export default [
   js.configs.recommended,
   { rules: bugs },
   {
-    // The page's modules: the widget runtime and the dev server's reload client.
-    files: ["generator/browser/runtime/widgets.js", "generator/browser/reload.js"],
+    // The page's modules: the widget loader and runtime, and the dev server's reload client. The
+    // loader is also imported by node tests: it touches the page only when started in one.
+    files: ["generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/reload.js"],
     languageOptions: { sourceType: "module", globals: globals.browser },
   },
   {

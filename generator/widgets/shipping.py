@@ -24,11 +24,15 @@ PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 _BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (labpress.kernel only)."""\n'
 
 
+RUNTIME_FILES = ("loader.js", "widgets.js", "worker.js", "bootstrap.py")  # and the modules they import
+
+
 @dataclass(frozen=True)
 class WidgetRuntime:
-    script: str  # URL path of widgets.js, relative to the site root
+    script: str  # URL path of widgets.js, relative to the site root (preloaded; loader.js imports it)
     config_json: Markup  # the #labpress-runtime JSON, safe inside <script type="application/json">
     modules: tuple[str, ...] = ()  # the modules widgets.js imports (preloaded beside it)
+    loader: str = ""  # URL path of loader.js, the page's one module script: it starts widgets.js after the first paint
 
 
 def _digest(files: dict[str, bytes]) -> str:
@@ -46,8 +50,9 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
         if instance.frames_path:
             tree.write(instance.frames_path, instance.frames_json)
 
-    runtime_files = {p.name: p.read_bytes() for p in sorted(RUNTIME_DIR.glob("*.js"))}
-    if "widgets.js" not in runtime_files or "worker.js" not in runtime_files:
+    # The page's modules and the worker's Python half (bootstrap.py, fetched by worker.js).
+    runtime_files = {p.name: p.read_bytes() for p in sorted([*RUNTIME_DIR.glob("*.js"), *RUNTIME_DIR.glob("*.py")])}
+    if not set(RUNTIME_FILES) <= set(runtime_files):
         raise ConfigError(f"error: LabPress's widget runtime is missing from {RUNTIME_DIR}: reinstall LabPress")
     runtime_dir = f"assets/runtime-{_digest(runtime_files)}/"
     for name, data in runtime_files.items():
@@ -80,5 +85,7 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
         "cdn": PYODIDE_CDN.format(version=version) if config.pyodide_packages == "cdn" else "",
     }
     text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
-    modules = tuple(runtime_dir + name for name in sorted(runtime_files) if name not in ("widgets.js", "worker.js"))
-    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text), modules=modules)
+    modules = tuple(runtime_dir + name for name in sorted(runtime_files)
+                    if name.endswith(".js") and name not in RUNTIME_FILES)
+    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text), modules=modules,
+                         loader=runtime_dir + "loader.js")

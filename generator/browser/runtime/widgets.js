@@ -20,7 +20,7 @@ const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shif
 
 const widgets = new Map(); // id -> Widget
 
-performance.mark?.("labpress-runtime"); // when this module ran: the theme runs it after the first paint
+performance.mark?.("labpress-runtime"); // when this module ran: loader.js imports it after the first paint
 
 // ---------------------------------------------------------------- small helpers
 
@@ -849,7 +849,7 @@ const ready = new Promise((resolve) => {
   else go();
 });
 
-// The theme's scheme.js imports this module once the page has painted, and has already made
+// loader.js imports this module once the page has painted, and has already made
 // window.labpress.ready (callers may be waiting on it); loaded by a plain module script, this
 // module makes it itself.
 const api = window.labpress || (window.labpress = {});

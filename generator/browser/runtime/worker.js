@@ -9,45 +9,11 @@
 //        {type: "error", id, seq, error, where, ms}
 // Nothing here may throw past a message handler: every failure becomes a message.
 
-const SITE = "/labpress-site";
+const SITE = "/labpress-site"; // where the site's Python files go in Pyodide's file system
 
-// The Python half: imports widgets by module name (cached) and turns any
-// exception render_json does not already report (a failing import, a missing
-// widget object, a broken figure) into the same {error, where} JSON.
-const BOOTSTRAP = `
-import importlib, json, sys, traceback
-
-for _p in ("${SITE}/widgets", "${SITE}"):
-    if _p not in sys.path:
-        sys.path.insert(0, _p)
-importlib.invalidate_caches()
-
-from labpress.kernel.widget import render_json as _render_json
-
-_modules = {}
-
-def _where(exc):
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{exc.filename}:{exc.lineno}"
-    frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if f.filename.startswith("${SITE}/")] or frames
-    return f"{ours[-1].filename}:{ours[-1].lineno}" if ours else ""
-
-def labpress_render(name, state_json, caption):
-    try:
-        module = _modules.get(name)
-        if module is None:
-            if not name.isidentifier():
-                raise ImportError(f"{name!r} is not a widget module name")
-            module = importlib.import_module(name)
-            _modules[name] = module
-        target = getattr(module, name, None)
-        if target is None:
-            raise LookupError(f"widgets/{name}.py defines no widget named '{name}'")
-        return _render_json(target, state_json, caption)
-    except Exception as exc:
-        return json.dumps({"error": f"{type(exc).__name__}: {exc}", "where": _where(exc)}, ensure_ascii=False)
-`;
+// The Python half (bootstrap.py, shipped beside this file): run once the site's files are
+// written under SITE, it gives the function that renders one frame as JSON.
+const BOOTSTRAP = new URL("./bootstrap.py", import.meta.url);
 
 let booting = null; // Promise of the render function, set by the first init
 let render = null;
@@ -80,9 +46,15 @@ async function boot(message) {
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return [path, await response.text()];
   }));
-  sources.catch(() => {}); // reported through the await below, never as an unhandled rejection
+  const bootstrap = fetch(BOOTSTRAP).then((response) => {
+    if (!response.ok) throw new Error(`bootstrap.py: HTTP ${response.status}`);
+    return response.text();
+  });
+  sources.catch(() => {}); // both reported through the awaits below, never as unhandled rejections
+  bootstrap.catch(() => {});
   const py = await loadPyodide(options);
   const texts = await sources;
+  const bootstrapSource = await bootstrap;
 
   for (const [path, text] of texts) {
     const full = `${SITE}/${path}`;
@@ -95,8 +67,13 @@ async function boot(message) {
       if (path.startsWith("widgets/") && path.endsWith(".py")) await py.loadPackagesFromImports(text, quiet);
     }
   }
-  py.runPython(BOOTSTRAP);
-  return py.globals.get("labpress_render");
+  py.runPython(bootstrapSource);
+  const labpressStart = py.globals.get("labpress_start");
+  try {
+    return labpressStart(SITE);
+  } finally {
+    labpressStart.destroy();
+  }
 }
 
 function errorText(err) {

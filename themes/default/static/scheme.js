@@ -1,9 +1,9 @@
 // Colour scheme: follows the system preference until the reader presses the toggle; their choice
-// is then remembered. The page's one script in <head>: before the first paint it only applies a
-// stored choice (no flash of the other scheme), marks the root for style.css (data-js: show the
-// toggle, smooth scrolling; data-anchor-jump, below) and listens for clicks (the toggle's icon
-// follows the scheme in CSS). After the paint: the toggle's aria-pressed and title, and the widget
-// runtime named by <template id="labpress-widget-runtime">, if the page has widgets.
+// is then remembered. The theme's one script, a classic one in <head>: before the first paint it
+// only applies a stored choice (no flash of the other scheme), marks the root for style.css
+// (data-js: show the toggle, smooth scrolling; data-anchor-jump, below) and listens for clicks
+// (the toggle's icon follows the scheme in CSS). After the paint: the toggle's aria-pressed and
+// title. Widgets are not a theme's business: LabPress's loader (browser/runtime/loader.js) starts them.
 (function () {
   "use strict";
   var KEY = "labpress-scheme";
@@ -68,47 +68,19 @@
     if (media && media.addEventListener) media.addEventListener("change", function () { sync(button); });
   }
 
-  // window.labpress.ready exists from the start (callers wait on it); the runtime resolves it.
-  var template = document.getElementById("labpress-widget-runtime");
-  var script = template && template.content && template.content.querySelector("script[src]");
-  var runtime = script ? new URL(script.getAttribute("src"), document.baseURI).href : null;
-  if (runtime) {
-    var lp = window.labpress = window.labpress || {};
-    lp.ready = lp.ready || new Promise(function (resolve) {
-      Object.defineProperty(lp, "_resolveReady", { value: resolve, configurable: true });
-    });
-  }
-
-  var painted = false;
-  function afterPaint() {
-    if (painted) return;
-    painted = true;
-    finishToggle();
-    if (!runtime) return;
-    import(runtime).catch(function (err) {
-      console.warn("LabPress: the widget runtime did not load (" + (err && err.message || err) + "); figures stay static.");
-      window.labpress.widgets = window.labpress.widgets || new Map();
-      if (window.labpress._resolveReady) window.labpress._resolveReady();
-    });
-  }
-
-  // The first-contentful-paint entry arrives once that frame is on screen.
-  var observing = false;
+  // The first-contentful-paint entry arrives once that frame is on screen; the load event comes
+  // at the latest (and stands in for it without paint timing).
   try {
     if (PerformanceObserver.supportedEntryTypes.indexOf("paint") >= 0) {
       var observer = new PerformanceObserver(function (list) {
         if (!list.getEntriesByName("first-contentful-paint").length) return;
         observer.disconnect();
-        afterPaint();
+        finishToggle();
       });
       observer.observe({ type: "paint", buffered: true });
-      observing = true;
     }
   } catch (e) {
-    /* no paint timing: the load event stands in for it */
+    /* no paint timing */
   }
-  window.addEventListener("load", function () {
-    finishToggle(); // the toggle's state is right by the load event at the latest
-    if (!observing) window.setTimeout(afterPaint, 0);
-  });
+  window.addEventListener("load", finishToggle);
 })();
