@@ -57,7 +57,7 @@ def entries(site) -> list[Path]:
 
 
 def inputs_of(entry: Path) -> list:
-    return json.loads(entry.read_bytes().split(b"\n", 3)[2])["inputs"]
+    return json.loads(entry.read_bytes().split(b"\n", 2)[1])["inputs"]
 
 
 # --- Data files ----------------------------------------------------------------

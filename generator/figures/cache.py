@@ -16,6 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from labpress.cache.store import seal, unseal
 from labpress.cache.inputs import input_digest
 from labpress.figures.reads import Reads, site_inputs
 from labpress.figures.run import draw_figure
@@ -46,8 +47,7 @@ def cache_key(code: str, caption: str, alt: str) -> str:
 #
 # One file per block, ``figures/<key>.figure``:
 #
-#     labpress-figure 2\n
-#     <sha256 of everything after this line>\n
+#     labpress-figure-3 sha256=<digest of everything after this line>\n   (cache/store.py's seal)
 #     {"key": ..., "inputs": [[kind, path relative to the site, digest or null], ...]}\n
 #     <the SVG as matplotlib wrote it>
 #
@@ -56,7 +56,7 @@ def cache_key(code: str, caption: str, alt: str) -> str:
 # the figure drawn again. Entries are written to a temporary file and renamed
 # into place, so a reader never sees half of one.
 
-_MAGIC = b"labpress-figure 2"
+_KIND = "figure-3"  # a new number when the entry's layout changes
 _SUFFIX = ".figure"
 
 
@@ -67,14 +67,12 @@ def _cache_file(cache_dir, key: str) -> Path | None:
 def _encode_entry(key: str, svg: bytes, inputs: list) -> bytes:
     header = json.dumps({"key": key, "inputs": [list(i) for i in inputs]}, separators=(",", ":"),
                         ensure_ascii=True).encode("ascii")
-    rest = header + b"\n" + svg
-    return _MAGIC + b"\n" + hashlib.sha256(rest).hexdigest().encode("ascii") + b"\n" + rest
+    return seal(_KIND, header + b"\n" + svg)
 
 
 def _decode_entry(data: bytes, key: str) -> tuple[bytes, list[tuple[str, str, str | None]]] | None:
-    magic, _, data = data.partition(b"\n")
-    stored, _, rest = data.partition(b"\n")
-    if magic != _MAGIC or stored != hashlib.sha256(rest).hexdigest().encode("ascii"):
+    rest = unseal(_KIND, data)
+    if rest is None:
         return None
     header, _, svg = rest.partition(b"\n")
     try:

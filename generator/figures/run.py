@@ -17,10 +17,10 @@ import io
 import os
 import signal
 import threading
-import traceback
 import warnings
 from pathlib import Path
 
+from labpress.kernel.tracebacks import innermost
 from labpress.figures.reads import Reads, recording
 from labpress.figures.style import CYCLE, STYLE
 from labpress.limits import TimeLimitError, TimeLimitExceeded, call_with_deadline
@@ -106,15 +106,14 @@ def _working_folder(folder: Path | None):
 
 
 def _raised(exc: BaseException, lines: list[str], what: str = "figure code raised") -> FigureError:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == _CODE_FILENAME]
-    if not frames:
+    place = innermost(exc, lambda filename: filename == _CODE_FILENAME)
+    if place is None:
         return FigureError(f"{what} {_describe(exc)}")
-    frame = frames[-1]
-    text = lines[frame.lineno - 1] if 0 < (frame.lineno or 0) <= len(lines) else ""
-    col = _char_col(text, getattr(frame, "colno", None))
+    text = lines[place.line - 1] if 0 < place.line <= len(lines) else ""
+    col = _char_col(text, place.col - 1 if place.col else None)
     if not col:
         col = len(text) - len(text.lstrip())
-    return FigureError(f"{what} {_describe(exc)}", frame.lineno, col)
+    return FigureError(f"{what} {_describe(exc)}", place.line, col)
 
 
 def draw_figure(code: str, seconds: float | None = None, folder: Path | None = None, reads: Reads | None = None) -> bytes:
