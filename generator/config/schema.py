@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from labpress.limits import DEFAULT_SECONDS
 from labpress.errors import ConfigError, did_you_mean
 
 CONFIG_NAME = "labpress.toml"
@@ -32,9 +33,12 @@ _SERIES = {"title": str, "description": str}
 _MATH = {"macros": dict}
 _PYODIDE = {"packages": str}
 _WIDGETS = {"max_states": int, "max_frame_bytes": int}
+# Widgets whose every state is pre-computed at build: at most this many states, this much JSON each.
+DEFAULT_MAX_STATES = 512
+DEFAULT_MAX_FRAME_BYTES = 1_000_000
 # Bounds on work an author's input asks for: past one, an error at its position names the key to raise.
 _LIMITS = {"seconds_per_block": (int, float), "formula_chars": int}
-DEFAULT_SECONDS_PER_BLOCK = 30.0
+DEFAULT_SECONDS_PER_BLOCK = DEFAULT_SECONDS  # generator/limits.py: one default for build-time code
 DEFAULT_FORMULA_CHARS = 10_000
 _SERIES_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -61,8 +65,8 @@ class SiteConfig:
     series: dict[str, Series] = field(default_factory=dict)
     macros: dict[str, str] = field(default_factory=dict)
     pyodide_packages: str = "local"
-    widget_max_states: int = 512
-    widget_max_frame_bytes: int = 1_000_000
+    widget_max_states: int = DEFAULT_MAX_STATES
+    widget_max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     # [limits]: each figure block, run block and widget kernel at build time; each formula's TeX.
     seconds_per_block: float = DEFAULT_SECONDS_PER_BLOCK
     formula_chars: int = DEFAULT_FORMULA_CHARS
@@ -193,8 +197,8 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         series=dict(sorted(series.items())),
         macros=dict(sorted(macros.items())),
         pyodide_packages=pyodide.get("packages", "local"),
-        widget_max_states=widgets.get("max_states", 512),
-        widget_max_frame_bytes=widgets.get("max_frame_bytes", 1_000_000),
+        widget_max_states=widgets.get("max_states", DEFAULT_MAX_STATES),
+        widget_max_frame_bytes=widgets.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES),
         seconds_per_block=float(limits.get("seconds_per_block", DEFAULT_SECONDS_PER_BLOCK)),
         formula_chars=limits.get("formula_chars", DEFAULT_FORMULA_CHARS),
     )

@@ -19,6 +19,7 @@ from typing import Callable
 
 from labpress.theme.lookup import find_node_package, package_version
 from labpress.cache.digests import digest
+from labpress.limits import DEFAULT_SECONDS
 from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, set_aside
 
 # Strings cross the quickjs-ng boundary as JSON: returning long strings directly
@@ -41,7 +42,6 @@ CACHE_NAME = "katex.sqlite"
 _CACHE_VERSION = 2
 _SCHEMA = "CREATE TABLE IF NOT EXISTS formulas (key TEXT PRIMARY KEY, html TEXT NOT NULL, digest TEXT NOT NULL);"
 # The engine's own bounds: a formula that needs more is refused with an error, never a hang or a crash.
-DEFAULT_SECONDS = 30.0
 _MEMORY_BYTES = 512 * 1024 * 1024
 _STACK_BYTES = 4 * 1024 * 1024
 

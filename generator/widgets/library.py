@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from labpress.config.schema import DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_STATES
 from labpress.errors import did_you_mean, display_path
 from labpress.kernel import ControlError, KernelError, Widget, render_frame
 from labpress.kernel.tracebacks import location
@@ -53,8 +54,8 @@ class LoadedWidget:
 
 @dataclass
 class WidgetLimits:
-    max_states: int = 512
-    max_frame_bytes: int = 1_000_000
+    max_states: int = DEFAULT_MAX_STATES
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     # Seconds for each kernel call, each module import and each widget's pre-computed frames
     # together; None: the caller passes [limits] seconds_per_block (see run_widget).
     seconds: float | None = None
