@@ -15,20 +15,10 @@ if TYPE_CHECKING:
 from labpress.config.schema import SiteConfig
 from labpress.content.frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
 from labpress.cache.digests import digest
+from labpress.theme.static import ThemeStatic
 from labpress.content.posts import Site
 
 MOOD_MARKS = {"learning": "⚠", "confident": "✓", "stuck": "✕", "curious": "?", "exploring": "→"}
-
-
-@dataclass(frozen=True)
-class ThemeAssets:
-    """Fingerprinted URLs (relative to the site root) of the stylesheets and scripts."""
-
-    style: str
-    katex: str
-    scheme: str
-    icon: str
-    widgets: str | None = None  # the widget stylesheet, when the theme has one
 
 
 def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environment":
@@ -70,7 +60,7 @@ class RenderedPage:
     source: str  # digest of everything the page shows
 
 
-def render_pages(site: Site, assets: ThemeAssets, templates, runtime=None, tree=None,
+def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=None,
                  inputs_digest: str = "", finish=None) -> dict[str, RenderedPage]:
     """Every HTML page, keyed by its output path relative to the site root.
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from labpress.theme.lookup import copy_katex_assets, find_node_package, fingerprint
+from labpress.theme.lookup import find_node_package, fingerprint
 from labpress.config.schema import CONFIG_NAME, load_config
 from labpress.errors import ConfigError, ContentError, ContentErrors
 from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
@@ -24,7 +24,8 @@ from labpress.math.styles import InlineStyles
 from labpress.site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
 from labpress.site.output import Manifest, OutputTree, publish, recover
 from labpress.site.workers import RenderContext, default_jobs, render_many
-from labpress.site.pages import ThemeAssets, page_dates, render_pages, template_environment
+from labpress.site.pages import page_dates, render_pages, template_environment
+from labpress.theme.static import write_theme_static
 from labpress.widgets.shipping import write_widget_assets
 from labpress.widgets.library import WidgetLibrary, WidgetLimits
 
@@ -41,30 +42,6 @@ class BuildResult:
     formulas_cached: int
     rendered_posts: list = None  # posts rendered afresh (the rest came from the cache)
     rendered_pages: list = None  # pages rendered afresh
-
-
-def write_theme_assets(config, katex_dir: Path, tree: OutputTree) -> ThemeAssets:
-    from labpress.theme.code_colours import published_stylesheet
-
-    static = config.theme_dir / "static"
-    urls: dict[str, str] = {}
-    for source in sorted(p for p in static.rglob("*") if p.is_file()):
-        relative = source.relative_to(static).as_posix()
-        # The stylesheet as the theme publishes it: its @labpress rules filled in (code colours).
-        data = published_stylesheet(config.theme_dir) if relative == "style.css" else source.read_bytes()
-        if source.suffix in (".css", ".js"):
-            stem, dot, suffix = relative.rpartition(".")
-            target = f"assets/{stem}.{fingerprint(data)}.{suffix}"
-        else:
-            target = f"assets/{relative}"
-        tree.write(target, data)
-        urls[relative] = target
-    katex_css = copy_katex_assets(katex_dir, tree)
-    missing = [name for name in ("style.css", "scheme.js", "favicon.svg") if name not in urls]
-    if missing:
-        raise ConfigError(f"error: theme '{config.theme}' lacks static/{', static/'.join(missing)}")
-    return ThemeAssets(style=urls["style.css"], katex=katex_css, scheme=urls["scheme.js"], icon=urls["favicon.svg"],
-                       widgets=urls.get("widgets.css"))
 
 
 STATIC_DIR = "static"
@@ -158,7 +135,7 @@ def _build_locked(site_dir: Path, out_dir: Path | None, base_url: str | None, dr
                   progress, jobs: int | None, notify: Callable[[str], None]) -> BuildResult:
     started = time.perf_counter()
     context = render_context(site_dir, base_url, use_cache, notify)
-    config, katex = context.config, context.katex
+    katex = context.katex
     out_dir = (out_dir or site_dir / "build").resolve()
     _check_output_folder(site_dir, out_dir)
     recover(out_dir)  # what a killed build left beside the output folder
@@ -232,7 +209,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     cache_dir = site_dir / CACHE_DIR if use_cache else None
     templates = lambda: _templates(config, digest(theme_digest, config_digest, str(cache_dir)), cache_dir)  # noqa: E731
     tree = OutputTree(Manifest.load(cache_dir, out_dir))
-    assets = write_theme_assets(config, find_node_package("katex", site_dir), tree)
+    assets = write_theme_static(config, find_node_package("katex", site_dir), tree)
     runtime = write_widget_assets(site, config, tree)
     write_site_static(site_dir, tree)
     pages = render_pages(site, assets, templates, runtime, tree,
