@@ -28,7 +28,7 @@ LAYERS = [
     {"__main__"},
 ]
 NOT_PYTHON = {"browser"}  # browser code, not layered: ESLint and node --test (tests/test_browser_code.py); its .py runs under Pyodide
-OUTSIDE = {"_wheel_assets", "__init__"}  # the wheel's build hook and the package's face import nothing of it
+OUTSIDE = {"_wheel_hook", "__init__"}  # the wheel's build hook and the package's face import nothing of it
 
 
 def concern_of(path: Path) -> str:

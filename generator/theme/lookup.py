@@ -66,7 +66,7 @@ def woff2_only(css: str) -> str:
     return _FONT_SRC.sub(keep_woff2, css)
 
 
-def copy_katex_assets(katex_dir: Path, tree) -> str:
+def write_katex_files(katex_dir: Path, tree) -> str:
     """Write KaTeX's CSS (woff2 sources only) and its woff2 fonts into the output tree; return the CSS path."""
     css = woff2_only((katex_dir / "dist" / "katex.min.css").read_text(encoding="utf-8"))
     data = css.encode("utf-8")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from labpress.errors import ConfigError
 from labpress.theme.code_colours import published_stylesheet
-from labpress.theme.lookup import copy_katex_assets, fingerprint
+from labpress.theme.lookup import write_katex_files, fingerprint
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ def write_theme_static(config, katex_dir: Path, tree) -> ThemeStatic:
             target = f"assets/{relative}"
         tree.write(target, data)
         urls[relative] = target
-    katex_css = copy_katex_assets(katex_dir, tree)
+    katex_css = write_katex_files(katex_dir, tree)
     missing = [name for name in ("style.css", "scheme.js", "favicon.svg") if name not in urls]
     if missing:
         raise ConfigError(f"error: theme '{config.theme}' lacks static/{', static/'.join(missing)}")
