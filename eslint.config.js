@@ -26,13 +26,23 @@ export default [
   {
     // The page's modules: the widget loader and runtime, and the dev server's reload client. The
     // loader is also imported by node tests: it touches the page only when started in one.
-    files: ["generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/reload.js"],
+    files: [
+      "generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/runtime/widget.js",
+      "generator/browser/runtime/controls.js", "generator/browser/runtime/patch.js", "generator/browser/runtime/pyodide.js",
+      "generator/browser/reload.js",
+    ],
     languageOptions: { sourceType: "module", globals: globals.browser },
   },
   {
-    // Pure rules imported by widgets.js and by node tests: no page, worker or node globals.
+    // Pure rules imported by the runtime and by node tests: no page, worker or node globals.
     files: ["generator/browser/runtime/frames.js"],
     languageOptions: { sourceType: "module", globals: {} },
+  },
+  {
+    // The page contract's pure half, imported by the runtime and by node tests: no page, worker or
+    // node globals either; only URL, to resolve the settings' folders against a base given to it.
+    files: ["generator/browser/runtime/contract.js"],
+    languageOptions: { sourceType: "module", globals: { URL: "readonly" } },
   },
   {
     files: ["generator/browser/runtime/worker.js"],

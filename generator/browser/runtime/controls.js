@@ -1,0 +1,329 @@
+// LabPress widget runtime: a widget's controls on the page. The form's sliders, toggles,
+// choices, point fields and seed buttons, and the point handles in the SVG (pointer dragging
+// and arrow keys): their events become widget.set(name, value), and the widget's state is put
+// back into them. The rules (what a value means, where a key moves a point) are contract.js's.
+//
+// Nothing runs at import. A Controls is made per widget, which gives it figure, form, stage, id,
+// controls, byName, state (read afresh each time: the widget may replace it), unavailable,
+// set(name, value) and prepare().
+
+import {
+  choicePicks, choiceValue, keyedPoint, nextSeed, pointField, pointOf, sliderSuffix, snapPoint, stateFromForm, typedPoint,
+} from "./contract.js";
+import { readScale, tidy } from "./frames.js";
+
+const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shift for bigger steps). " +
+  "The x and y fields with the controls set it exactly.";
+
+export class Controls {
+  constructor(widget) {
+    this.widget = widget;
+    this.form = widget.form;
+    this.stage = widget.stage;
+    this.drag = null;
+    this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
+
+    // The build's frame is not read back (serialising a large figure is not free): only where it
+    // drew the handles is kept.
+    this.builtHandles = this.handles().map((h) => [h, h.getAttribute("cx"), h.getAttribute("cy")]);
+    this.sliderSuffix = new Map(); // keeps the build's own "value unit" spelling
+    for (const control of widget.controls) {
+      if (control.kind !== "slider") continue;
+      const input = this.inputs(control.name)[0];
+      const output = input && this.outputFor(input);
+      this.sliderSuffix.set(control.name, sliderSuffix(control, output?.textContent));
+    }
+
+    // A handle is described by the build's hint next to its x/y fields, else by a hidden note of ours.
+    this.helpIds = new Map();
+    for (const control of widget.controls) {
+      if (control.kind !== "point") continue;
+      let id = `${widget.id}-${control.name}-hint`;
+      if (!document.getElementById(id)) {
+        id = `${widget.id}-${control.name}-handle-help`;
+        const help = document.createElement("span");
+        help.id = id;
+        help.hidden = true; // still read through aria-describedby
+        help.textContent = HANDLE_HELP;
+        widget.figure.append(help);
+      }
+      this.helpIds.set(control.name, id);
+    }
+  }
+
+  // ------------------------------------------------ form controls
+
+  inputs(name) {
+    if (!this.form) return [];
+    return [...this.form.querySelectorAll("[data-control]")].filter((el) => el.dataset.control === name);
+  }
+
+  outputFor(input) {
+    const figure = this.widget.figure;
+    if (input.id) {
+      for (const output of figure.querySelectorAll("output.control-value[for]")) {
+        if (output.htmlFor.contains(input.id)) return output;
+      }
+    }
+    for (let el = input.parentElement; el && el !== this.form && el !== figure; el = el.parentElement) {
+      const output = el.querySelector("output.control-value");
+      if (output) return output;
+    }
+    return null;
+  }
+
+  showSliderValue(name, input) {
+    const output = this.outputFor(input);
+    if (output) output.textContent = input.value + (this.sliderSuffix.get(name) || "");
+  }
+
+  /** Controls data-state leaves out take the value the build wrote into the form. */
+  fillState() {
+    stateFromForm(this.widget.controls, this.widget.state, (name) => this.inputs(name));
+  }
+
+  /** Put the widget's state into every form control. */
+  sync() {
+    const state = this.widget.state;
+    for (const control of this.widget.controls) {
+      const value = state[control.name];
+      if (value === undefined) continue;
+      for (const input of this.inputs(control.name)) {
+        if (control.kind === "slider") {
+          input.value = String(value);
+          this.showSliderValue(control.name, input);
+        } else if (control.kind === "toggle") {
+          input.checked = Boolean(value);
+        } else if (control.kind === "choice") {
+          const picks = choicePicks(control, input.value, value);
+          if (picks !== null) input.checked = picks;
+        } else if (control.kind === "point") {
+          this.writePointInput(input, value);
+        } else if (control.kind === "seed") {
+          input.value = String(value);
+        }
+      }
+    }
+  }
+
+  writePointInput(input, point) {
+    const field = pointField(input.dataset.axis, point);
+    if (field !== undefined) input.value = field;
+  }
+
+  /** Every form control off, for good (live updates are unavailable). */
+  lock() {
+    for (const el of this.form?.querySelectorAll("input, button, select, textarea") || []) el.disabled = true;
+  }
+
+  bind() {
+    const w = this.widget;
+    // Any first touch wakes what the widget needs, before the value even changes.
+    const wake = () => {
+      if (!w.unavailable) w.prepare();
+    };
+    w.figure.addEventListener("pointerdown", wake, { once: true, passive: true });
+    w.figure.addEventListener("focusin", wake, { once: true });
+
+    if (this.form) {
+      this.form.addEventListener("submit", (event) => event.preventDefault()); // when it is a <form>
+      this.form.addEventListener("input", (event) => this.onFormInput(event.target));
+      this.form.addEventListener("change", (event) => this.onFormChange(event.target));
+      this.form.addEventListener("click", (event) => {
+        const button = event.target.closest?.("button[data-control]");
+        if (button && this.form.contains(button)) this.onSeed(button);
+      });
+    }
+    if (this.stage) {
+      this.stage.addEventListener("pointerdown", (event) => this.onPointerDown(event));
+      this.stage.addEventListener("pointermove", (event) => this.onPointerMove(event));
+      for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
+        this.stage.addEventListener(type, (event) => this.endDrag(event));
+      }
+      this.stage.addEventListener("keydown", (event) => this.onHandleKey(event));
+    }
+  }
+
+  onFormInput(target) {
+    const w = this.widget;
+    const name = target?.dataset?.control;
+    const control = w.byName.get(name);
+    if (!control || w.unavailable) return;
+    if (control.kind === "slider" && target.type === "range") {
+      const value = Number(target.value);
+      if (!Number.isFinite(value)) return;
+      this.showSliderValue(name, target);
+      w.set(name, value);
+    } else if (control.kind === "point" && target.type === "number") {
+      const typed = target.valueAsNumber;
+      if (!Number.isFinite(typed)) return; // half-typed: wait for more
+      w.set(name, typedPoint(control, pointOf(control, w.state), target.dataset.axis, typed));
+    }
+  }
+
+  onFormChange(target) {
+    const w = this.widget;
+    const name = target?.dataset?.control;
+    const control = w.byName.get(name);
+    if (!control || w.unavailable) return;
+    if (control.kind === "toggle") {
+      w.set(name, Boolean(target.checked));
+    } else if (control.kind === "choice" && target.checked) {
+      w.set(name, choiceValue(control, Number(target.value), target.dataset.value));
+    } else if (control.kind === "point") {
+      this.writePointInput(target, w.state[name]); // show the clamped value once typing is done
+    }
+  }
+
+  onSeed(button) {
+    const w = this.widget;
+    const control = w.byName.get(button.dataset.control);
+    if (!control || control.kind !== "seed" || w.unavailable) return;
+    const next = nextSeed(control, button.value, w.state[control.name]);
+    button.value = String(next);
+    w.set(control.name, next);
+  }
+
+  // ------------------------------------------------ point handles (pointer + keyboard)
+
+  svg() {
+    return this.stage?.querySelector("svg") || null;
+  }
+
+  handles() {
+    return this.stage ? [...this.stage.querySelectorAll("circle.lp-handle[data-control]")] : [];
+  }
+
+  /** Make the kernel's markers operable: focusable, labelled, described. Runs after every frame swap. */
+  decorateHandles() {
+    const w = this.widget;
+    for (const handle of this.handles()) {
+      const control = w.byName.get(handle.dataset.control);
+      if (!control || control.kind !== "point") continue;
+      const base = handle.dataset.label || handle.getAttribute("aria-label") || control.label || control.name;
+      handle.dataset.label = base;
+      handle.setAttribute("role", "button");
+      handle.setAttribute("aria-roledescription", "draggable point");
+      handle.setAttribute("aria-describedby", this.helpIds.get(control.name) || "");
+      if (w.unavailable) {
+        handle.removeAttribute("tabindex");
+        handle.setAttribute("aria-disabled", "true");
+      } else {
+        handle.setAttribute("tabindex", "0");
+      }
+      this.labelHandle(handle, pointOf(control, w.state));
+      if (this.drag && this.drag.name === control.name) handle.classList.add("is-dragging");
+    }
+  }
+
+  labelHandle(handle, point) {
+    handle.setAttribute("aria-label", `${handle.dataset.label}: x ${tidy(point[0])}, y ${tidy(point[1])}`);
+  }
+
+  /** The control of the handle that has the focus, if one has. */
+  focusedHandle() {
+    return this.handles().find((h) => h === document.activeElement)?.dataset.control;
+  }
+
+  /** A handle the kernel drew anew (not patched in place) takes the focus back. */
+  refocus(name) {
+    if (name && document.activeElement?.dataset?.control !== name) {
+      this.handles().find((h) => h.dataset.control === name)?.focus({ preventScroll: true });
+    }
+  }
+
+  /** Move the handles of these point controls to the state's point, ahead of the kernel's next frame. */
+  placeHandles(names) {
+    const w = this.widget;
+    const svg = this.svg();
+    const sx = readScale(svg, "x");
+    const sy = readScale(svg, "y");
+    if (!sx || !sy) return;
+    for (const handle of this.handles()) {
+      const control = w.byName.get(handle.dataset.control);
+      if (!control || control.kind !== "point" || !Array.isArray(w.state[control.name])) continue;
+      if (names && !names.includes(control.name)) continue;
+      const [x, y] = pointOf(control, w.state);
+      handle.setAttribute("cx", String(tidy(sx.toPixel(x))));
+      handle.setAttribute("cy", String(tidy(sy.toPixel(y))));
+      this.labelHandle(handle, [x, y]);
+      this.handlesMoved = true;
+    }
+  }
+
+  setPoint(control, point) {
+    const old = this.widget.state[control.name];
+    if (Array.isArray(old) && old[0] === point[0] && old[1] === point[1]) return;
+    for (const input of this.inputs(control.name)) this.writePointInput(input, point);
+    this.widget.set(control.name, point);
+  }
+
+  onPointerDown(event) {
+    const w = this.widget;
+    const handle = event.target.closest?.("circle.lp-handle[data-control]");
+    const control = handle && w.byName.get(handle.dataset.control);
+    if (!control || control.kind !== "point" || w.unavailable) return;
+    if (event.pointerType === "mouse" && event.button !== 0) return;
+    event.preventDefault(); // no text selection, no scrolling from this touch
+    handle.focus({ preventScroll: true });
+    // Capture on the stage, not the circle: the circle is replaced by every new frame.
+    try {
+      this.stage.setPointerCapture(event.pointerId);
+    } catch {
+      /* pointer already gone */
+    }
+    const at = this.clientToSvg(event);
+    const cx = Number(handle.getAttribute("cx"));
+    const cy = Number(handle.getAttribute("cy"));
+    this.drag = {
+      pointerId: event.pointerId,
+      name: control.name,
+      dx: at && Number.isFinite(cx) ? cx - at.x : 0,
+      dy: at && Number.isFinite(cy) ? cy - at.y : 0,
+    };
+    handle.classList.add("is-dragging");
+    w.figure.classList.add("is-dragging");
+    w.prepare();
+  }
+
+  clientToSvg(event) {
+    const svg = this.svg();
+    const ctm = svg?.getScreenCTM();
+    if (!ctm) return null;
+    const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(ctm.inverse());
+    return { x: p.x, y: p.y };
+  }
+
+  onPointerMove(event) {
+    if (!this.drag || event.pointerId !== this.drag.pointerId) return;
+    const control = this.widget.byName.get(this.drag.name);
+    const svg = this.svg();
+    const sx = readScale(svg, "x");
+    const sy = readScale(svg, "y");
+    const at = this.clientToSvg(event);
+    if (!control || !sx || !sy || !at) return;
+    const point = snapPoint(control, sx.toData(at.x + this.drag.dx), sy.toData(at.y + this.drag.dy));
+    this.setPoint(control, point);
+  }
+
+  endDrag(event) {
+    if (!this.drag || event.pointerId !== this.drag.pointerId) return;
+    this.drag = null;
+    this.widget.figure.classList.remove("is-dragging");
+    for (const handle of this.handles()) handle.classList.remove("is-dragging");
+  }
+
+  onHandleKey(event) {
+    const w = this.widget;
+    const handle = event.target.closest?.("circle.lp-handle[data-control]");
+    const control = handle && w.byName.get(handle.dataset.control);
+    if (!control || control.kind !== "point" || w.unavailable) return;
+    const svg = this.svg();
+    const point = keyedPoint(control, pointOf(control, w.state), event.key, event,
+      readScale(svg, "x")?.direction ?? 1, readScale(svg, "y")?.direction ?? -1); // SVG y grows downwards
+    if (!point) return;
+    event.preventDefault();
+    this.setPoint(control, point);
+    w.prepare();
+  }
+}
