@@ -11,7 +11,7 @@ For every generated site the project's promises must hold:
 Builds run in this process (labpress.cli.main) for speed. A watchdog thread interrupts a build
 that runs too long with a SIGINT (the build's KeyboardInterrupt becomes exit 130, which fails the
 example); a build stuck inside C code is caught by faulthandler, which writes every thread's
-traceback to HANG_LOG (labpress-fuzz-hang.log in the temporary folder) and ends the run.
+traceback to the terminal (and HANG_LOG) and ends the run.
 The widget kernels' own SIGALRM time limits (generator/limits.py) are left alone.
 
 Examples are bounded and derandomised, so a CI run is quick and reproducible.
@@ -25,6 +25,7 @@ import faulthandler
 import io
 import json
 import os
+import sys
 import re
 import shutil
 import signal
@@ -84,9 +85,12 @@ class Hung(AssertionError):
     pass
 
 
-# Where a hang that cannot be interrupted leaves every thread's traceback before the process ends
-# (pytest's capture of stderr would lose it).
-HANG_LOG = Path(tempfile.gettempdir()) / "labpress-fuzz-hang.log"
+# Where a hang that cannot be interrupted leaves every thread's traceback before the process ends:
+# the real stderr (pytest's capture would lose it), and a file of this process's own.
+HANG_LOG = Path(tempfile.gettempdir()) / f"labpress-fuzz-hang-{os.getpid()}.log"
+# The last resort waits this many times the block's limit: well past the SIGINT, so a loaded
+# machine that is merely slow is never taken for a hang.
+LAST_RESORT_FACTOR = 6
 
 
 @contextlib.contextmanager
@@ -108,7 +112,10 @@ def watchdog(seconds: float, what: str):
     timer = threading.Timer(seconds, expire)
     timer.daemon = True
     with open(HANG_LOG, "w") as log:
-        faulthandler.dump_traceback_later(seconds * 3, exit=True, file=log)
+        log.write(f"{what}: still running after {seconds * LAST_RESORT_FACTOR:g} s; every thread:\n")
+        log.flush()
+        stderr = sys.__stderr__ if sys.__stderr__ is not None else log
+        faulthandler.dump_traceback_later(seconds * LAST_RESORT_FACTOR, exit=True, file=stderr)
         timer.start()
         try:
             yield state
