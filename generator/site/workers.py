@@ -48,6 +48,7 @@ def default_jobs(posts_to_render: int) -> int:
 
 def load_post(source: Path, config: SiteConfig, katex, errors: list[ContentError], widget_library=None,
               cache_dir: Path | None = None) -> Post:
+    """Read and render one post file; its content errors go to ``errors`` (the post is still returned)."""
     shown = display_path(source, config.root)
     sink = ErrorSink(shown)
     text = read_post_text(source, sink)
