@@ -8,6 +8,7 @@ import http.server
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 CHROMIUM_ARGS = [
@@ -54,3 +55,14 @@ class StaticServer:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def wait_until(predicate, what: str, timeout: float = 30.0):
+    """``predicate()``'s first true value, polled until ``timeout``; an AssertionError naming ``what`` after."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

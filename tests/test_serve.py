@@ -15,13 +15,14 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+import support
 
 from labpress.devserver.server import CLIENT_PATH, content_type, inject_client
 
@@ -56,13 +57,7 @@ def error_position(text: str, line_text: str, column_of: str) -> str:
 
 
 def wait_until(predicate, what: str, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return support.wait_until(predicate, what, timeout)
 
 
 class DevServer:

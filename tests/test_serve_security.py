@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import pytest
 
+import support
+
 from labpress.devserver.server import MAX_TARGET, make_server
 from labpress.devserver.state import BuildState
 from labpress.devserver.watcher import SiteWatcher
@@ -386,13 +388,7 @@ def test_malformed_requests_are_not_echoed(served, capfd):
 
 
 def wait_until(predicate, what: str, timeout: float = TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return support.wait_until(predicate, what, timeout)
 
 
 class Changes:
