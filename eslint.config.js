@@ -28,7 +28,7 @@ export default [
     // loader is also imported by node tests: it touches the page only when started in one.
     files: [
       "generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/runtime/widget.js",
-      "generator/browser/runtime/controls.js", "generator/browser/runtime/patch.js", "generator/browser/runtime/pyodide.js",
+      "generator/browser/runtime/controls.js", "generator/browser/runtime/patch.js", "generator/browser/runtime/worker-client.js",
       "generator/browser/reload.js",
     ],
     languageOptions: { sourceType: "module", globals: globals.browser },

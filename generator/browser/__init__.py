@@ -4,6 +4,6 @@
 rest after the first paint); widgets.js (the entry: finds the figures, ``window.labpress``);
 widget.js (one widget: pre-computed frames or Python); controls.js (the form and the handles);
 patch.js (a frame into the figure); contract.js and frames.js (the page contract's pure rules);
-pyodide.js (the worker client); worker.js and its Python half bootstrap.py (run under Pyodide,
+worker-client.js (the worker client); worker.js and its Python half bootstrap.py (run under Pyodide,
 never by LabPress). ``reload.js`` is labpress serve's live-reload client. See docs/architecture.md.
 """

@@ -1,6 +1,6 @@
 // LabPress widget runtime: one widget. It keeps the widget's state and answers each change
 // either from the pre-computed frames (data-frames, no Python in the browser) or from its kernel
-// in the shared Pyodide worker (pyodide.js), then shows the frame (patch.js); its controls are
+// in the shared Pyodide worker (worker-client.js), then shows the frame (patch.js); its controls are
 // controls.js's. A failure never removes the static figure and never reaches the console as an
 // error. Nothing runs at import.
 
@@ -8,7 +8,7 @@ import { clone, movedPoints, readSpec } from "./contract.js";
 import { Controls } from "./controls.js";
 import { frameKey } from "./frames.js";
 import { patchMarkup, showCaption, showReadouts } from "./patch.js";
-import { Channel, runtime } from "./pyodide.js";
+import { Channel, runtime } from "./worker-client.js";
 
 const STATUS_WARMING = "Warming up Python: the figure goes live in a moment.";
 const STATUS_UNAVAILABLE = "Live updates unavailable: showing the static figure.";

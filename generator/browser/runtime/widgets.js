@@ -3,7 +3,7 @@
 // The page already shows a correct first frame (drawn by the build in CPython). This module,
 // the runtime's entry (loader.js imports it after the first paint), finds the figures, makes a
 // Widget of each (widget.js: its state and rendering; controls.js: its controls; patch.js: new
-// frames into the figure; pyodide.js: the one module worker the page shares; contract.js and
+// frames into the figure; worker-client.js: the one module worker the page shares; contract.js and
 // frames.js: the pure rules), wakes what each needs once it is in view, and exposes
 // window.labpress. The page contract is docs/widgets.md.
 //
@@ -12,7 +12,7 @@
 // reaches the console as an error.
 
 import { clone } from "./contract.js";
-import { runtime } from "./pyodide.js";
+import { runtime } from "./worker-client.js";
 import { Widget } from "./widget.js";
 
 const widgets = runtime.widgets; // id -> Widget: the runtime tells each of its life cycle
