@@ -11,6 +11,10 @@ it is raised again every tenth of a second until the code gives up.
 
 Code blocked inside one long call into a C library (one huge numpy operation)
 sees the exception only when that call returns.
+
+Such code turns every exception it raises into an error in the post, its own
+``raise KeyboardInterrupt`` included; ``Interrupts`` tells that apart from a
+Ctrl-C at the terminal, which must still stop the build.
 """
 
 from __future__ import annotations
@@ -110,3 +114,42 @@ def _with_watchdog(seconds: float, function, args, kwargs):
     finally:
         _clear_async_exc(thread_id, None)  # one raised just as the call returned must not fire later
         watchdog.join()
+
+
+class Interrupts:
+    """While an author's code runs: notes a real Ctrl-C (SIGINT), so that it is not taken for the
+    code's own ``raise KeyboardInterrupt`` (an error in the post), and stops the build with it on
+    the way out. Only the main thread gets SIGINT: elsewhere every KeyboardInterrupt is the code's.
+    """
+
+    real = False
+
+    def __enter__(self) -> "Interrupts":
+        self.real = False
+        self._previous = None
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        previous = signal.getsignal(signal.SIGINT)
+        if previous == signal.SIG_IGN:
+            return self
+
+        def noted(signum, frame):
+            self.real = True
+            if callable(previous):
+                return previous(signum, frame)
+            raise KeyboardInterrupt
+
+        try:
+            signal.signal(signal.SIGINT, noted)
+        except (ValueError, OSError):  # pragma: no cover - no signals here
+            return self
+        self._previous = previous
+        return self
+
+    def __exit__(self, kind, value, tb) -> bool:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if self.real and not isinstance(value, KeyboardInterrupt):
+            raise KeyboardInterrupt
+        return False

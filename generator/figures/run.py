@@ -15,15 +15,13 @@ import builtins
 import contextlib
 import io
 import os
-import signal
-import threading
 import warnings
 from pathlib import Path
 
 from labpress.kernel.tracebacks import innermost
 from labpress.figures.reads import Reads, recording
 from labpress.figures.style import CYCLE, STYLE
-from labpress.limits import TimeLimitError, TimeLimitExceeded, call_with_deadline
+from labpress.limits import Interrupts, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
 _CODE_FILENAME = "<labpress figure>"
 
@@ -56,34 +54,6 @@ def _describe(exc: BaseException) -> str:
 def time_limit_message(seconds: float) -> str:
     return (f"figure block ran for more than {seconds:g} s "
             f"(the limit is [limits] seconds_per_block in labpress.toml)")
-
-
-@contextlib.contextmanager
-def _interrupts_noted():
-    """Tell a real Ctrl-C (which must stop the build) from a KeyboardInterrupt the code raised itself."""
-    state = {"real": False}
-    if threading.current_thread() is not threading.main_thread():
-        yield state  # a real Ctrl-C reaches the main thread only: here every one is the code's
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def noted(signum, frame):
-        state["real"] = True
-        if callable(previous) and previous is not noted:
-            return previous(signum, frame)
-        if previous == signal.SIG_IGN:
-            return None
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGINT, noted)
-    except (ValueError, OSError):  # pragma: no cover - no signals here
-        yield state
-        return
-    try:
-        yield state
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -141,13 +111,13 @@ def draw_figure(code: str, seconds: float | None = None, folder: Path | None = N
 
     lines = code.split("\n")
 
-    def run(namespace: dict, interrupts: dict) -> bytes:
+    def run(namespace: dict, interrupts: Interrupts) -> bytes:
         try:
             exec(compiled, namespace)
         except TimeLimitExceeded:
             raise
         except KeyboardInterrupt as exc:
-            if interrupts["real"]:
+            if interrupts.real:
                 raise
             raise _raised(exc, lines) from None
         except BaseException as exc:  # SystemExit and the like too: a figure must not end the build
@@ -166,7 +136,7 @@ def draw_figure(code: str, seconds: float | None = None, folder: Path | None = N
         except TimeLimitExceeded:
             raise
         except KeyboardInterrupt as exc:
-            if interrupts["real"]:
+            if interrupts.real:
                 raise
             raise _raised(exc, lines, "figure could not be drawn:") from None
         except BaseException as exc:
@@ -180,7 +150,7 @@ def draw_figure(code: str, seconds: float | None = None, folder: Path | None = N
         # the time limit, so the limit striking cannot leave any of it behind.
         with matplotlib.rc_context(style), warnings.catch_warnings(), \
                 contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                _interrupts_noted() as interrupts, _working_folder(folder), recording(reads):
+                Interrupts() as interrupts, _working_folder(folder), recording(reads):
             warnings.simplefilter("ignore")
             np.random.seed(0)
             random.seed(0)

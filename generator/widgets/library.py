@@ -12,9 +12,7 @@ import ast
 import hashlib
 import importlib.util
 import json
-import signal
 import sys
-import threading
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -24,7 +22,7 @@ from labpress.errors import did_you_mean, display_path
 from labpress.kernel import ControlError, KernelError, Widget, render_frame
 from labpress.kernel.tracebacks import location
 from labpress.kernel.widget import Frame, _describe, display
-from labpress.limits import DEFAULT_SECONDS, TimeLimitError, TimeLimitExceeded, call_with_deadline
+from labpress.limits import DEFAULT_SECONDS, Interrupts, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
 WIDGETS_DIR = "widgets"
 KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernel"
@@ -62,36 +60,6 @@ class WidgetLimits:
 
 
 SECONDS_HINT = "the limit is [limits] seconds_per_block in labpress.toml"
-
-
-class _Interrupts:
-    """Tells a Ctrl-C at the terminal from a kernel's own ``raise KeyboardInterrupt``.
-
-    Kernels' BaseExceptions become errors in the post (render_frame catches them all), so a
-    real interrupt while a kernel runs is noted by a SIGINT handler and raised again on the
-    way out: the build stops as it would anywhere else. Only the main thread gets SIGINT.
-    """
-
-    def __enter__(self):
-        self.seen = False
-        self.previous = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):
-                def note(signum, frame):
-                    self.seen = True
-                    previous(signum, frame)
-
-                signal.signal(signal.SIGINT, note)
-                self.previous = previous
-        return self
-
-    def __exit__(self, kind, value, tb):
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-        if self.seen and not isinstance(value, KeyboardInterrupt):
-            raise KeyboardInterrupt
-        return False
 
 
 def _stuck_at(exc: TimeLimitError, folder: Path) -> str:
@@ -160,7 +128,7 @@ class WidgetLibrary:
         if added:
             sys.path.insert(0, str(self.folder))
         try:
-            with _Interrupts():
+            with Interrupts():
                 try:
                     call_with_deadline(seconds, spec.loader.exec_module, module)
                 except TimeLimitError as exc:
@@ -296,7 +264,7 @@ def frame_key(w: Widget, state: dict) -> str:
 
 def render_within(library: WidgetLibrary, loaded: LoadedWidget, state: dict, caption: str, seconds: float) -> Frame:
     """One frame, the kernel stopped after ``seconds``; raises ControlError or KernelError."""
-    with _Interrupts():
+    with Interrupts():
         try:
             return call_with_deadline(seconds, render_frame, loaded.widget, state, caption,
                                       let_through=(TimeLimitExceeded,))
@@ -324,7 +292,7 @@ def precompute_frames(library: WidgetLibrary, loaded: LoadedWidget, caption: str
         return None
     key = (loaded.name, caption)
     if key not in library._frames:
-        with _Interrupts():
+        with Interrupts():
             try:
                 library._frames[key] = call_with_deadline(seconds, _all_frames, loaded, caption, library.limits)
             except TimeLimitError:
