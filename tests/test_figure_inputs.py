@@ -273,6 +273,13 @@ def test_exit_from_a_real_process_is_a_content_error(site):
     assert "content/p.md:8:1: error: figure code raised SystemExit: 0" in result.stderr
 
 
+def test_a_real_interrupt_during_a_figure_block_still_stops_the_build(site):
+    site.post("p.md", HEAD + fence("import signal\nsignal.raise_signal(signal.SIGINT)\nplt.plot([1, 2])\n"))
+    result = site.build()
+    assert result.returncode == 130, result.stderr
+    assert not (site.out / "p").exists()
+
+
 # --- The cache of drawn figures ----------------------------------------------
 
 TWO = fence(LOADTXT) + "\n" + fence("plt.bar([1, 2, 3], [3, 1, 2])\n", 'alt="Three bars"')
