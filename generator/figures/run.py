@@ -18,7 +18,7 @@ import os
 import warnings
 from pathlib import Path
 
-from labpress.kernel.tracebacks import innermost
+from labpress.kernel.tracebacks import describe, innermost
 from labpress.figures.reads import Reads, recording
 from labpress.figures.style import CYCLE, STYLE
 from labpress.limits import Interrupts, TimeLimitError, TimeLimitExceeded, call_with_deadline
@@ -44,11 +44,7 @@ def _char_col(text: str, byte_col: int | None) -> int:
 
 
 def _describe(exc: BaseException) -> str:
-    try:
-        detail = " ".join(str(exc).split())
-    except Exception:  # an author's exception whose __str__ fails
-        detail = ""
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+    return " ".join(describe(exc).split())  # one line: the message quotes the author's exception
 
 
 def time_limit_message(seconds: float) -> str:

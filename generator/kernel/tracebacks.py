@@ -1,4 +1,4 @@
-"""Where an author's code was when it raised: the one rule, used at build time and in the browser.
+"""What an author's code raised, and where it was: the one rule, used at build time and in the browser.
 
 A kernel, a widget module being imported, or a figure block stops with an exception whose
 traceback runs through LabPress's own frames and the author's. The position an author wants is
@@ -40,3 +40,14 @@ def location(exc: BaseException | None, accept: Callable[[str], bool]) -> str:
     """``innermost`` as ``'file:line'``, or '' when no frame is the author's."""
     place = innermost(exc, accept)
     return f"{place.filename}:{place.line}" if place else ""
+
+
+def describe(exc: BaseException, limit: int | None = None) -> str:
+    """``'TypeError: message'`` for any exception, even one whose ``__str__`` fails; cut to ``limit``."""
+    name = type(exc).__name__
+    try:
+        text = str(exc)
+    except Exception:  # an author's exception whose __str__ fails
+        text = ""
+    shown = f"{name}: {text}" if text.strip() else name
+    return shown if limit is None or len(shown) <= limit else shown[:limit - 1] + "…"

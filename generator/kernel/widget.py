@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .controls import Control, ControlError, shown
 from .svg import Figure, fmt
-from .tracebacks import location
+from .tracebacks import describe, location
 
 
 @dataclass
@@ -152,13 +152,7 @@ def _clip(text: str, limit: int = MAX_MESSAGE) -> str:
 
 
 def _describe(exc: BaseException) -> str:
-    """'TypeError: message' for any exception, even one whose __str__ fails."""
-    name = type(exc).__name__
-    try:
-        text = str(exc)
-    except Exception:
-        text = ""
-    return _clip(f"{name}: {text}" if text else name)
+    return describe(exc, MAX_MESSAGE)
 
 
 def _text(value, what: str) -> str:
