@@ -20,9 +20,7 @@ from labpress.errors import did_you_mean
 from labpress.figures.cache import cached_figure
 from labpress.figures.run import FigureError
 from labpress.figures.svg import figure_html, theme_svg
-from labpress.limits import DEFAULT_SECONDS
-from labpress.theme.lookup import find_theme
-from labpress.theme.palette import Palette, load_palette
+from labpress.theme.palette import load_palette
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -107,28 +105,11 @@ def _code_column(token, env, code_line: int, char_col: int) -> int:
 
 # --- The core rule -------------------------------------------------------------
 
-def site_of(env) -> tuple[Path | None, float]:
-    """The site folder (figure code runs there) and the time limit per block, from the Markdown env."""
-    config = env.get("config")
-    root = getattr(config, "root", None)
-    if root is None:
-        root = getattr(env.get("widget_library"), "site_dir", None)
-    if root is None and env.get("cache_dir"):
-        root = Path(env["cache_dir"]).parent
-    seconds = getattr(config, "seconds_per_block", None) or DEFAULT_SECONDS
-    return (Path(root).resolve() if root is not None else None), seconds
-
-
-def palette_of(env, root: Path | None) -> Palette:
-    """The palette of the site's theme (the default theme's when the env names no configuration)."""
-    theme_dir = getattr(env.get("config"), "theme_dir", None)
-    return load_palette(theme_dir if theme_dir is not None else find_theme("default", root or Path.cwd()))
-
-
 def _run_figures(state) -> None:
     env = state.env
     sink = env["sink"]
-    root, seconds = site_of(env)
+    config = env["config"]
+    root, seconds = config.root.resolve(), config.seconds_per_block
     palette = None
     for token in state.tokens:
         if not is_figure_fence(token) or not token.map:
@@ -161,7 +142,7 @@ def _run_figures(state) -> None:
         found.extend((kind, str(base / relative), digest) for kind, relative, digest in inputs
                      if (kind, str(base / relative), digest) not in found)
         if palette is None:
-            palette = palette_of(env, root)
+            palette = load_palette(config.theme_dir)
             # Themed with the stylesheet's colours: an edit of it renders the post again.
             stylesheet = ("file", str(palette.file), input_digest("file", palette.file))
             if stylesheet not in found:

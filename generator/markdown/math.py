@@ -11,7 +11,6 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 
-from labpress.config.schema import DEFAULT_FORMULA_CHARS
 from labpress.math.katex import TexError
 from labpress.math.styles import classed_formula
 
@@ -74,14 +73,8 @@ def _typeset(state) -> None:
                         _typeset_token(child, katex, env, content_at, child.type == "math_inline_double")
 
 
-def _formula_limit(env) -> int:
-    """[limits] formula_chars: env["config"] when the build passes it, else the config whose ``url`` the env holds."""
-    config = env.get("config") or getattr(env.get("url"), "__self__", None)
-    return getattr(config, "formula_chars", None) or DEFAULT_FORMULA_CHARS
-
-
 def _typeset_token(token: Token, katex, env, content_offset: int, display: bool) -> None:
-    limit = _formula_limit(env)
+    limit = env["config"].formula_chars
     if len(token.content) > limit:
         # KaTeX's time grows faster than the length: 100 KB of TeX takes 20 s, 200 KB does not end.
         fence = 2 if display else 1

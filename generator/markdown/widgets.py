@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
+from labpress.errors import shorten
 from labpress.widgets.library import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
 
 
@@ -37,10 +38,6 @@ def _too_deep(node) -> bool:
     return False
 
 
-def _clip(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
 def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
     """(overrides, caption, positions of keys) from the block's YAML body."""
     first = meta["body_line"]
@@ -65,14 +62,14 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             sink.add(*(at(mark) if mark else (first, indent + 1)),
-                     f"widget settings are not valid YAML: {_clip(str(exc.problem or exc.context), 120)}")
+                     f"widget settings are not valid YAML: {shorten(str(exc.problem or exc.context), 120)}")
             return None
         except yaml.reader.ReaderError as exc:  # a character YAML does not allow (a control character)
             sink.add(*offset(exc.position), f"widget settings cannot hold the character U+{exc.character:04X}"
                      if isinstance(exc.character, int) else "widget settings are not readable text")
             return None
         except RecursionError:
-            sink.add(*at(loader.get_mark()), f"widget settings nest too deeply (a control takes a value or a point [x, y])")
+            sink.add(*at(loader.get_mark()), "widget settings nest too deeply (a control takes a value or a point [x, y])")
             return None
         if not isinstance(node, yaml.MappingNode):
             sink.add(first, indent + 1, "a widget block holds 'control: value' lines and an optional 'caption: ...'")
@@ -88,13 +85,13 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
                 continue
             name = key.value
             if name in values or ("key", name) in positions:
-                sink.add(*at(key.start_mark), f"'{_clip(name, 40)}' is set twice in this widget block")
+                sink.add(*at(key.start_mark), f"'{shorten(name, 40)}' is set twice in this widget block")
                 ok = False
                 continue
             positions[name] = at(value.start_mark)
             positions[("key", name)] = at(key.start_mark)
             if _too_deep(value):
-                sink.add(*at(value.start_mark), f"the value of '{_clip(name, 40)}' nests more than {MAX_DEPTH} levels deep"
+                sink.add(*at(value.start_mark), f"the value of '{shorten(name, 40)}' nests more than {MAX_DEPTH} levels deep"
                          " (a control takes a value or a point [x, y])")
                 ok = False
                 continue
@@ -102,14 +99,14 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
                 values[name] = loader.construct_object(value, deep=True)
             except yaml.MarkedYAMLError as exc:
                 mark = exc.problem_mark or value.start_mark
-                sink.add(*at(mark), f"the value of '{_clip(name, 40)}' cannot be read: {_clip(str(exc.problem or exc.context), 120)}")
+                sink.add(*at(mark), f"the value of '{shorten(name, 40)}' cannot be read: {shorten(str(exc.problem or exc.context), 120)}")
                 ok = False
             except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
                 # YAML reads it, Python cannot build it: the date 2026-13-01, a 5,000-digit number
                 problem = str(exc)
                 if "integer string conversion" in problem:
                     problem = f"a number of {len(value.value)} digits is more than Python reads"
-                sink.add(*at(value.start_mark), f"the value of '{_clip(name, 40)}' cannot be read: {_clip(problem, 120)}")
+                sink.add(*at(value.start_mark), f"the value of '{shorten(name, 40)}' cannot be read: {shorten(problem, 120)}")
                 ok = False
     finally:
         if loader is not None:
@@ -121,11 +118,6 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
         sink.add(*positions["caption"], "the widget caption must be text")
         return None
     return values, caption, positions
-
-
-def _site_config(env):
-    """The SiteConfig: env["config"] when the build passes it, else the one whose ``url`` the env holds."""
-    return env.get("config") or getattr(env.get("url"), "__self__", None)
 
 
 def _run_widgets(state) -> None:
@@ -148,7 +140,7 @@ def _run_widgets(state) -> None:
         count = env.setdefault("widget_count", {})
         count[name] = count.get(name, 0) + 1
         element_id = f"widget-{name.replace('_', '-')}-{count[name]}"
-        seconds = library.limits.seconds or getattr(_site_config(env), "seconds_per_block", None)
+        seconds = library.limits.seconds or env["config"].seconds_per_block
         try:
             instance = run_widget(library, name, overrides, caption, element_id, seconds)
         except WidgetLoadError as exc:
