@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Callable
 
 from labpress.cache.digests import code_digest, digest
+from labpress.cache.inputs import input_digest
 from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, set_aside
 
 POSTS_DB = "posts.sqlite"
-_POSTS_VERSION = 2
+_POSTS_VERSION = 3  # 3: widget files digested by cache.inputs
 _POSTS_SCHEMA = ("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL,"
                  " body_digest TEXT NOT NULL, html_digest TEXT NOT NULL);")
 class BuildCache:
@@ -105,7 +106,7 @@ class BuildCache:
 
     def _file_digest(self, path: Path) -> str | None:
         if path not in self._digests:
-            self._digests[path] = digest(path.read_bytes()) if path.is_file() else None
+            self._digests[path] = input_digest("file", path)  # the one rule for a file read at build time
         return self._digests[path]
 
     def remember(self, key: str, body) -> None:
