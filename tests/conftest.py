@@ -41,6 +41,13 @@ class SiteMaker:
     def config(self, text: str) -> None:
         (self.root / "labpress.toml").write_text(textwrap.dedent(text), encoding="utf-8")
 
+    def widget(self, name: str, source: str) -> Path:
+        """``widgets/NAME.py`` with ``source`` (dedented)."""
+        path = self.root / "widgets" / f"{name}.py"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return path
+
     def post(self, name: str, text: str) -> Path:
         path = self.root / "content" / name
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")

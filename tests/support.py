@@ -66,3 +66,20 @@ def wait_until(predicate, what: str, timeout: float = 30.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below ``root`` and its bytes: two builds compare equal when their outputs are identical."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# A small widget with pre-computed frames, for sites made in tests.
+DIAL = '''
+from labpress.kernel import Figure, Slider, View, widget
+
+@widget(k=Slider(0, 1, value=0.5, step=0.5, label="k"))
+def dial(k):
+    fig = Figure(x=(0, 1), y=(0, 1), title="Dial")
+    fig.circle(k, k)
+    return View(fig, {"k": k})
+'''

@@ -41,6 +41,7 @@ from hypothesis import HealthCheck, Phase, event, given, reject, settings, strat
 from yaml.reader import Reader
 
 from conftest import REPO, SiteMaker
+from support import tree
 from labpress.cli import main
 
 GOOD = b"---\ntitle: Good\ndate: 2026-03-01\ntags: [base]\n---\n\n## Start\n\nBody with $x^2$.\n"
@@ -146,10 +147,6 @@ def run(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 # Crashes found by this test and not fixed yet: an example that ends in one of them is set aside
 # (hypothesis.reject) so the hunt goes on for others. Each should have an xfail test below with its
 # minimal input; once fixed, that test passes and its entry here goes. None today.
@@ -193,7 +190,7 @@ def good_site(args: tuple[str, ...]) -> tuple[Path, dict[str, bytes]]:
         write_post(site, "good.md", GOOD)
         code, output = run(["build", str(site.root), *args])
         assert code == 0, output
-        _TEMPLATES[args] = site.root, snapshot(site.out)
+        _TEMPLATES[args] = site.root, tree(site.out)
     return _TEMPLATES[args]
 
 
@@ -224,18 +221,18 @@ def check_build(files: dict[str, bytes], args: tuple[str, ...] = (), keep_good: 
             check_outcome(checked, check_output)
             assert code == 0 or checked == 1, f"the build failed, check did not:\n{check_output[-3000:]}"
         if code == 1:
-            assert snapshot(out) == before, "a failed build changed the previous output"
+            assert tree(out) == before, "a failed build changed the previous output"
             return
-        after = snapshot(out)
+        after = tree(out)
         code, output = run(["build", str(root), "--no-cache", "--out", str(tmp / "fresh"), *args])
         assert code == 0, output
-        assert_same(after, snapshot(tmp / "fresh"), "the cached build and the --no-cache build differ")
+        assert_same(after, tree(tmp / "fresh"), "the cached build and the --no-cache build differ")
         code, output = run(["build", str(root), "--out", str(tmp / "warm"), *args])
         assert code == 0, output
-        assert_same(after, snapshot(tmp / "warm"), "a build from the warm cache differs")
+        assert_same(after, tree(tmp / "warm"), "a build from the warm cache differs")
         code, output = run(["build", str(root), *args])
         assert code == 0, output
-        assert_same(after, snapshot(out), "building again in place changed the output")
+        assert_same(after, tree(out), "building again in place changed the output")
 
 
 def assert_same(expected: dict[str, bytes], actual: dict[str, bytes], message: str) -> None:
@@ -551,7 +548,7 @@ def test_fuzzed_edits_between_builds(first, second, gauge, config):
             (root / "content" / name).parent.mkdir(parents=True, exist_ok=True)
             (root / "content" / name).write_bytes(data)
         check_outcome(*run(["build", str(root)]))
-        previous = snapshot(root / "build")
+        previous = tree(root / "build")
         for name, data in second.items():
             path = root / "content" / name
             if data is None:
@@ -566,18 +563,17 @@ def test_fuzzed_edits_between_builds(first, second, gauge, config):
         check_outcome(code, output)
         event(f"exit {code}")
         if code == 1:
-            assert snapshot(root / "build") == previous, "a failed build changed the previous output"
+            assert tree(root / "build") == previous, "a failed build changed the previous output"
             return
         code, output = run(["build", str(root), "--no-cache", "--out", str(tmp / "fresh")])
         assert code == 0, output
-        assert_same(snapshot(root / "build"), snapshot(tmp / "fresh"), "the build after edits and a --no-cache build differ")
+        assert_same(tree(root / "build"), tree(tmp / "fresh"), "the build after edits and a --no-cache build differ")
 
 
 @fuzz_settings(examples=300)
 @given(fm=front_matter())
 def test_fuzzed_front_matter_parses_to_errors_or_a_post(fm):
     """parse_front_matter alone, many more examples: never raises, every error inside the text."""
-    from labpress.config.schema import load_config
     from labpress.errors import ErrorSink
     from labpress.content.frontmatter import PostMeta, parse_front_matter
 

@@ -9,17 +9,7 @@ import zipfile
 import pytest
 
 from conftest import REPO
-
-WIDGET = '''
-from labpress.kernel import Figure, Slider, View, widget
-
-@widget(k=Slider(0, 1, value=0.5, step=0.5, label="k"))
-def dial(k):
-    fig = Figure(x=(0, 1), y=(0, 1), title="Dial")
-    fig.circle(k, k)
-    return View(fig, {"k": k})
-'''
-
+from support import DIAL
 
 @pytest.mark.skipif(not (REPO / "node_modules" / "katex").is_dir(), reason="a wheel is built after `npm ci`")
 def test_wheel_builds_a_site_without_node_modules(tmp_path):
@@ -43,7 +33,7 @@ def test_wheel_builds_a_site_without_node_modules(tmp_path):
     site = tmp_path / "notebook"
     (site / "widgets").mkdir(parents=True)
     (site / "labpress.toml").write_text('title = "My notebook"\n[series.first]\ntitle = "First steps"\n')
-    (site / "widgets" / "dial.py").write_text(WIDGET)
+    (site / "widgets" / "dial.py").write_text(DIAL)
     env = {k: v for k, v in os.environ.items() if k != "LABPRESS_NODE_MODULES"}
     labpress = str(venv / "bin" / "labpress")
     made = subprocess.run([labpress, "new", "First light", "--series", "first"], cwd=site, env=env,

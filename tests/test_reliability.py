@@ -22,21 +22,7 @@ from labpress.site.output import leftovers
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "bench"))
 from corpus import make_corpus  # noqa: E402
-
-WIDGET = '''
-from labpress.kernel import Figure, Slider, View, widget
-
-@widget(k=Slider(0, 1, value=0.5, step=0.25, label="k"))
-def dial(k):
-    fig = Figure(x=(0, 1), y=(0, 1), title="Dial")
-    fig.circle(k, k)
-    return View(fig, {"k": k})
-'''
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
+from support import DIAL, tree  # noqa: E402
 
 def labpress(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "labpress", *args], capture_output=True, text=True, timeout=timeout)
@@ -44,7 +30,7 @@ def labpress(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 def small_site(site):
     (site.root / "widgets").mkdir()
-    (site.root / "widgets" / "dial.py").write_text(textwrap.dedent(WIDGET))
+    (site.root / "widgets" / "dial.py").write_text(DIAL)
     for n, name in enumerate(("one", "two", "three"), 1):
         extra = "\n::: widget dial\n:::\n" if name == "two" else ""
         site.post(f"{name}.md", f"---\ntitle: Post {name}\ndate: 2026-01-0{n}\nseries: basics\nstep: {n}\ntags: [t]\n---\n\n"

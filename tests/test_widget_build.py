@@ -2,7 +2,6 @@
 
 import json
 import re
-import textwrap
 
 import pytest
 
@@ -33,8 +32,6 @@ def drag(p):
 
 @pytest.fixture
 def wsite(site):
-    (site.root / "widgets").mkdir()
-    site.widget = lambda name, src: (site.root / "widgets" / f"{name}.py").write_text(textwrap.dedent(src))
     site.widget("toy", TOY)
     return site
 

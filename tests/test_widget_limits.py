@@ -23,8 +23,6 @@ FAST_LIMIT = 'title = "T"\n[limits]\nseconds_per_block = 1\n'
 
 @pytest.fixture
 def wsite(site):
-    (site.root / "widgets").mkdir()
-    site.widget = lambda name, src: (site.root / "widgets" / f"{name}.py").write_text(textwrap.dedent(src))
     site.widget("toy", TOY)
     return site
 
