@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -148,3 +149,8 @@ def display_path(path: Path, root: Path) -> str:
     except (ValueError, OSError):
         shown = path.as_posix()
     return printable_path(shown)
+
+
+def warn(message: str) -> None:
+    """One line for the author on stderr: what a build says when its caller gives it no other way."""
+    print(message, file=sys.stderr)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import pickle
 import shutil
 import sqlite3
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
 from labpress.cache.digests import code_digest, digest
 from labpress.cache.inputs import input_digest
+from labpress.errors import warn
 from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, set_aside
 
 POSTS_DB = "posts.sqlite"
@@ -38,7 +38,7 @@ class BuildCache:
 
     def __init__(self, folder: Path | None, notify: Callable[[str], None] | None = None):
         self.folder = folder
-        self.notify = notify or (lambda message: print(message, file=sys.stderr))
+        self.notify = notify or warn
         self.damaged = 0
         self.rendered_posts: list[str] = []
         self._digests: dict[Path, str | None] = {}

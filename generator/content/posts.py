@@ -7,9 +7,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from labpress.config.schema import SiteConfig
-from labpress.errors import ContentError, ErrorSink, display_path, printable_path, shorten
+from labpress.errors import ContentError, ErrorSink, printable_path, shorten
 from labpress.content.frontmatter import PostMeta, tag_slug
-from labpress.content.slugs import slugify
 from labpress.content.body import RenderedBody
 
 CONTENT_DIR = "content"

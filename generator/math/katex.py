@@ -12,13 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from labpress.theme.lookup import find_node_package, package_version
 from labpress.cache.digests import digest
+from labpress.errors import warn
 from labpress.limits import DEFAULT_SECONDS
 from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, set_aside
 
@@ -46,8 +46,6 @@ _MEMORY_BYTES = 512 * 1024 * 1024
 _STACK_BYTES = 4 * 1024 * 1024
 
 
-def _warn(message: str) -> None:
-    print(message, file=sys.stderr)
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ class TexError(Exception):
 
 class KatexRenderer:
     def __init__(self, katex_dir: Path, macros: dict[str, str], cache_file: Path | None = None,
-                 seconds: float = DEFAULT_SECONDS, notify: Callable[[str], None] = _warn):
+                 seconds: float = DEFAULT_SECONDS, notify: Callable[[str], None] = warn):
         self.seconds = seconds
         self.notify = notify
         self.damaged = 0  # cached rows that failed their digest (typeset again)

@@ -5,7 +5,6 @@ Every stage is a plain function from data to data; this module wires them.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Callable
 
 from labpress.theme.lookup import find_node_package, fingerprint
 from labpress.config.schema import CONFIG_NAME, load_config
-from labpress.errors import ConfigError, ContentError, ContentErrors
+from labpress.errors import ConfigError, ContentError, ContentErrors, warn
 from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
 from labpress.content.slugs import slugify
 from labpress.cache.digests import code_digest, digest, tree_digest
@@ -95,12 +94,8 @@ def _templates(config, key: str, cache_dir: Path | None):
     return _environments[key]
 
 
-def _warn(message: str) -> None:
-    print(message, file=sys.stderr)
-
-
 def render_context(site_dir: Path, base_url: str | None, use_cache: bool,
-                   notify: Callable[[str], None] = _warn) -> RenderContext:
+                   notify: Callable[[str], None] = warn) -> RenderContext:
     """What rendering posts needs, made afresh in each worker process."""
     config = load_config(site_dir, base_url)
     katex = KatexRenderer(find_node_package("katex", site_dir), config.macros,
@@ -121,7 +116,7 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     ``notify``: one line for the author (a damaged cache set aside, a wait for another build).
     ``wait``: seconds to wait for another build of the same site (0: fail at once).
     """
-    notify = notify or _warn
+    notify = notify or warn
     site_dir = site_dir.resolve()
     load_config(site_dir, base_url)  # a site directory, before anything is written into it
     cache_folder = site_dir / CACHE_DIR
