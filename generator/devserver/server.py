@@ -34,6 +34,7 @@ from typing import Callable
 from urllib.parse import quote, unquote_to_bytes
 
 from labpress.devserver.state import BuildState, Snapshot
+from labpress.errors import shorten, visible
 
 PREFIX = "/__labpress/"
 EVENTS_PATH = PREFIX + "events"
@@ -146,12 +147,6 @@ def host_allowed(value: str | None, bound_host: str, bound_port: int) -> bool:
         return False
     shown = f"[{bound_host.lower()}]" if ":" in bound_host else bound_host.lower()
     return name in LOOPBACK_NAMES or bool(name) and name == shown
-
-
-def printable(text: str, limit: int = 200) -> str:
-    """``text`` safe for the terminal: control characters replaced, at most ``limit`` characters."""
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def inject_client(html: bytes, build: str) -> bytes:
@@ -403,7 +398,7 @@ class DevHTTPServer(ThreadingHTTPServer):
         if isinstance(error, (ConnectionError, TimeoutError)):
             return  # a browser dropped a connection: nothing to report
         if self.on_error:  # shortened: the error may quote a request
-            self.on_error(f"dev server: {type(error).__name__}: {printable(str(error))}")
+            self.on_error(f"dev server: {type(error).__name__}: {shorten(visible(str(error)), 200)}")
 
 
 def make_server(host: str, port: int, out_dir: Path, state: BuildState,
