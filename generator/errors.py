@@ -8,11 +8,12 @@ Neither ever shows a Python traceback.
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from labpress.kernel.controls import shown
 
 
 @dataclass(frozen=True, order=True)
@@ -54,44 +55,9 @@ ERRORS_PER_FILE = 50
 
 def shorten(value, limit: int = QUOTE_CHARS) -> str:
     """``value`` as text for an error message: one line, at most ``limit`` characters."""
-    text = value if isinstance(value, str) else _bounded_repr(value, limit)
+    text = value if isinstance(value, str) else shown(value, limit)  # in bounded time, whatever its size
     text = text.replace("\r", "\\r").replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _bounded_repr(value, limit: int) -> str:
-    """str() of a value read from YAML, built only up to about ``limit`` characters (a
-    nested list a million items long is never turned into text in full)."""
-    parts: list[str] = []
-    size = 0
-    stack: list = [value]
-    while stack and size <= limit:
-        item = stack.pop()
-        if isinstance(item, _Literal):
-            text = item.text
-        elif isinstance(item, list):
-            stack.append(_Literal("]"))
-            children = [x for child in itertools.islice(item, limit) for x in (child, _Literal(", "))]
-            stack.extend(reversed(children[:-1]))
-            text = "["
-        elif isinstance(item, dict):
-            stack.append(_Literal("}"))
-            pairs = [x for key, child in itertools.islice(item.items(), limit)
-                     for x in (key, _Literal(": "), child, _Literal(", "))]
-            stack.extend(reversed(pairs[:-1]))
-            text = "{"
-        else:
-            text = repr(item) if isinstance(item, str) else str(item)
-            text = text[: limit + 1]
-        parts.append(text)
-        size += len(text)
-    text = "".join(parts)
-    return text if not stack else text + "…"
-
-
-@dataclass(frozen=True)
-class _Literal:
-    text: str
 
 
 def printable_path(text: str) -> str:
