@@ -27,7 +27,7 @@ export default [
     // The page's modules: the widget loader and runtime, and the dev server's reload client. The
     // loader is also imported by node tests: it touches the page only when started in one.
     files: [
-      "generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/runtime/widget.js",
+      "generator/browser/runtime/loader.js", "generator/browser/runtime/main.js", "generator/browser/runtime/widget.js",
       "generator/browser/runtime/controls.js", "generator/browser/runtime/patch.js", "generator/browser/runtime/worker-client.js",
       "generator/browser/reload.js",
     ],

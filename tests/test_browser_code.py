@@ -45,7 +45,7 @@ def run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
 def test_eslint_passes():
     assert ESLINT.exists(), "node_modules has no eslint: run `npm ci`"
     targets = lint_targets()
-    assert {"generator/browser/runtime/loader.js", "generator/browser/runtime/widgets.js", "generator/browser/runtime/worker.js",
+    assert {"generator/browser/runtime/loader.js", "generator/browser/runtime/main.js", "generator/browser/runtime/worker.js",
             "generator/browser/reload.js", "themes/default/static/scheme.js"} <= set(targets)
     result = run([str(ESLINT), "--max-warnings", "0", *targets])
     assert result.returncode == 0, result.stdout + result.stderr

@@ -19,7 +19,7 @@ def test_wheel_builds_a_site_without_node_modules(tmp_path):
     wheel = next(dist.glob("labpress-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("labpress/_themes/default/templates/base.html", "labpress/kernel/widget.py",
-                   "labpress/browser/runtime/widgets.js", "labpress/browser/runtime/worker.js",
+                   "labpress/browser/runtime/main.js", "labpress/browser/runtime/worker.js",
                    "labpress/browser/runtime/loader.js", "labpress/browser/runtime/bootstrap.py", "labpress/browser/reload.js",
                    "labpress/_vendor/katex/dist/katex.min.js", "labpress/_vendor/pyodide/pyodide.asm.wasm"):
         assert needed in names, needed

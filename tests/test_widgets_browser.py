@@ -46,7 +46,7 @@ DEMO_WIDGETS = {
 }
 FRAMED = ["adam_decay", "dropout", "batchnorm_noise"]  # pre-computed frames; l1_vs_l2 has a Point: live only
 
-# Attributes the runtime adds to a kernel's handle to make it operable (see decorateHandles in widgets.js).
+# Attributes the runtime adds to a kernel's handle to make it operable (see decorateHandles in controls.js).
 HANDLE_DECORATION = {"role", "aria-roledescription", "aria-describedby", "tabindex", "data-label", "aria-disabled"}
 
 

@@ -24,15 +24,15 @@ PYODIDE_CDN = "https://cdn.jsdelivr.net/pyodide/v{version}/full/"
 _BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (labpress.kernel only)."""\n'
 
 
-RUNTIME_FILES = ("loader.js", "widgets.js", "worker.js", "bootstrap.py")  # and the modules they import
+RUNTIME_FILES = ("loader.js", "main.js", "worker.js", "bootstrap.py")  # and the modules they import
 
 
 @dataclass(frozen=True)
 class WidgetRuntime:
-    script: str  # URL path of widgets.js, relative to the site root (preloaded; loader.js imports it)
+    script: str  # URL path of main.js, relative to the site root (preloaded; loader.js imports it)
     config_json: Markup  # the #labpress-runtime JSON, safe inside <script type="application/json">
-    modules: tuple[str, ...] = ()  # the modules widgets.js imports (preloaded beside it)
-    loader: str = ""  # URL path of loader.js, the page's one module script: it starts widgets.js after the first paint
+    modules: tuple[str, ...] = ()  # the modules main.js imports (preloaded beside it)
+    loader: str = ""  # URL path of loader.js, the page's one module script: it starts main.js after the first paint
 
 
 def _digest(files: dict[str, bytes]) -> str:
@@ -87,5 +87,5 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
     modules = tuple(runtime_dir + name for name in sorted(runtime_files)
                     if name.endswith(".js") and name not in RUNTIME_FILES)
-    return WidgetRuntime(script=runtime_dir + "widgets.js", config_json=Markup(text), modules=modules,
+    return WidgetRuntime(script=runtime_dir + "main.js", config_json=Markup(text), modules=modules,
                          loader=runtime_dir + "loader.js")

@@ -1,6 +1,6 @@
 // LabPress widget runtime: the pure rules, with no page, worker or DOM behind them.
 //
-// widgets.js imports these; tests/js/ runs them under node, and the rules the build also
+// main.js imports these; tests/js/ runs them under node, and the rules the build also
 // keeps in Python (frame keys, number tidying) are checked on both sides against the same
 // tables in tests/shared_cases/. Nothing in this module may touch document or window.
 

@@ -4,9 +4,9 @@
 //
 // A module script runs once the page is parsed, which may be before anything is on screen. The
 // figures are in the page already, so no widget code may run before the first paint: this file
-// makes window.labpress.ready (callers may wait on it from the start; widgets.js resolves it)
-// and imports widgets.js, beside it, only once the first contentful paint has happened. The
-// page preloads widgets.js, so it is fetched meanwhile but not run.
+// makes window.labpress.ready (callers may wait on it from the start; main.js resolves it)
+// and imports main.js, beside it, only once the first contentful paint has happened. The
+// page preloads main.js, so it is fetched meanwhile but not run.
 
 /**
  * Calls `callback` once, after the first contentful paint of the page `scope` (a window) shows.
@@ -40,7 +40,7 @@ export function afterFirstPaint(scope, callback) {
 }
 
 /** Makes `scope.labpress.ready` and imports the runtime after the first paint. */
-export function start(scope, runtime = () => import("./widgets.js")) {
+export function start(scope, runtime = () => import("./main.js")) {
   const lp = scope.labpress || (scope.labpress = {});
   lp.ready = lp.ready || new Promise((resolve) => {
     Object.defineProperty(lp, "_resolveReady", { value: resolve, configurable: true });

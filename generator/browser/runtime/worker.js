@@ -1,7 +1,7 @@
 // LabPress widget worker: one per page, serving every live widget on it.
 //
 // Runs Pyodide off the main thread so a slow kernel never blocks reading or
-// scrolling. Protocol (see docs/widgets.md and widgets.js):
+// scrolling. Protocol (see docs/widgets.md and main.js):
 //   in:  {type: "init", pyodide, python, files, packages, cdn}
 //        {type: "render", id, widget, state, caption, seq}
 //   out: {type: "ready"} | {type: "init-error", message}
