@@ -208,7 +208,7 @@ def test_worker_processes_record_what_figures_read(site, tmp_path):
 
 
 def test_recording_is_per_thread(tmp_path):
-    from labpress.figures import reads as figures
+    from labpress.cache import reads as figures
 
     target = tmp_path / "read.txt"
     target.write_text("x")

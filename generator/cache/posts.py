@@ -22,7 +22,7 @@ from labpress.errors import warn
 from labpress.cache.store import busy_error, checked, is_busy, open_store, rollback, set_aside
 
 POSTS_DB = "posts.sqlite"
-_POSTS_VERSION = 3  # 3: widget files digested by cache.inputs
+_POSTS_VERSION = 4  # 4: RenderedBody.inputs and code_blocks
 _POSTS_SCHEMA = ("CREATE TABLE IF NOT EXISTS posts (key TEXT PRIMARY KEY, body BLOB NOT NULL, html TEXT NOT NULL,"
                  " body_digest TEXT NOT NULL, html_digest TEXT NOT NULL);")
 class BuildCache:
@@ -81,10 +81,10 @@ class BuildCache:
             return None
         if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
-        if getattr(body, "figure_inputs", ()):  # data files its figures read (figures/ and markdown/figures.py)
+        if getattr(body, "inputs", ()):  # data files its figures read (figures/ and markdown/figures.py)
             from labpress.cache.inputs import inputs_unchanged
 
-            if not inputs_unchanged(body.figure_inputs):
+            if not inputs_unchanged(body.inputs):
                 return None  # one changed, appeared or vanished: render it again
         self._used_keys.add(key)
         return body

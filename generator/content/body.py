@@ -18,6 +18,9 @@ class RenderedBody:
     widgets: list = field(default_factory=list)  # WidgetUse, in page order
     # Style attributes (KaTeX's) in ``html`` are classes; these are their rules (see math/styles.py).
     style_rules: dict[str, str] = field(default_factory=dict)
-    # (kind "file" or "folder", absolute path, digest) of what its figure blocks read (figures/ and markdown/figures.py):
-    # the rendered-post cache renders the post again when one of them changes.
-    figure_inputs: tuple = ()
+    # (kind "file" or "folder", absolute path, digest) of what build-time code and blocks read (figure and
+    # run blocks, data tables, the theme's stylesheet for figures): the rendered-post cache renders the post
+    # again when one of them changes, and the post's provenance record names them.
+    inputs: tuple = ()
+    # (kind "run" or "figure", 1-based line of the fence, sha256 of the code) of each code block run at build.
+    code_blocks: tuple = ()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from labpress.cache.store import seal, unseal
 from labpress.cache.inputs import input_digest
-from labpress.figures.reads import Reads, site_inputs
+from labpress.cache.reads import Reads, site_inputs
 from labpress.figures.run import draw_figure
 
 # Bump when the drawing style (figures/style.py) changes: cached SVGs are then redrawn.

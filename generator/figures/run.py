@@ -6,7 +6,7 @@ current figure afterwards is saved as SVG with text kept as text and no date or
 random ids, so two builds of the same post are byte-identical. The working
 folder is the site folder (``data/x.csv`` is the site's wherever the build
 started); the limit is ``[limits] seconds_per_block``. What the code reads is
-recorded by ``figures/reads.py`` when asked.
+recorded by ``cache/reads.py`` when asked.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 
 from labpress.kernel.tracebacks import describe, innermost
-from labpress.figures.reads import Reads, recording
+from labpress.cache.reads import Reads, recording
 from labpress.figures.style import CYCLE, STYLE
 from labpress.limits import Interrupts, TimeLimitError, TimeLimitExceeded, call_with_deadline
 

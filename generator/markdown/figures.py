@@ -9,6 +9,7 @@ when nothing it read changed (``figures/cache.py``) and is themed for the page
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -103,6 +104,10 @@ def _code_column(token, env, code_line: int, char_col: int) -> int:
     return prefix + char_col + 1
 
 
+def digest(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
 # --- The core rule -------------------------------------------------------------
 
 def _run_figures(state) -> None:
@@ -126,6 +131,7 @@ def _run_figures(state) -> None:
             sink.add(line, flag_col, 'a figure needs a text alternative for readers who cannot see it: '
                                      'add alt="what the figure shows" (or a caption="...")')
             continue
+        env.setdefault("code_blocks", []).append(("figure", line, digest(token.content)))
         count = env.setdefault("figure_count", 0) + 1
         env["figure_count"] = count
         try:
@@ -136,9 +142,9 @@ def _run_figures(state) -> None:
             else:
                 sink.add(line + exc.line, _code_column(token, env, exc.line, exc.col or 0), exc.message)
             continue
-        # What the figures read, for the rendered-post cache (RenderedBody.figure_inputs).
+        # What the figures read, for the rendered-post cache (RenderedBody.inputs).
         base = root if root is not None else Path.cwd()
-        found = env.setdefault("figure_inputs", [])
+        found = env.setdefault("inputs", [])
         found.extend((kind, str(base / relative), digest) for kind, relative, digest in inputs
                      if (kind, str(base / relative), digest) not in found)
         if palette is None:

@@ -85,5 +85,6 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_li
         math_count=env.get("math_count", 0),
         widgets=env.get("widgets", []),
         style_rules=env.get("style_rules", {}),
-        figure_inputs=tuple(env.get("figure_inputs", ())),
+        inputs=tuple(env.get("inputs", ())),
+        code_blocks=tuple(env.get("code_blocks", ())),
     )

@@ -85,7 +85,7 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
         # Only pages with widgets load the runtime, so only they depend on it. A post's key
         # stands for its body (the body is made from exactly what the key digests).
         # Figures also show the data files they read (figures/ and markdown/figures.py): their digests count too.
-        shown = ((post.key, post.body.figure_inputs) if post.key else post.html) if post else ""
+        shown = ((post.key, post.body.inputs) if post.key else post.html) if post else ""
         source = digest(shared, name, out, shown, context["widget_runtime"])
         kept = tree.reusable(out, source) if tree is not None else None
         if kept is not None:

@@ -1,7 +1,9 @@
-"""What a figure block reads: the files and folders its code opens or lists, recorded per thread.
+"""What build-time code reads (figure and run blocks, widget kernels at build): the files and folders
+it opens or lists, recorded per thread.
 
-The rules are below ("What a block reads"); ``figures/cache.py`` keeps what was
-recorded, with digests, and draws the figure again when any of it changes.
+The rules are below ("What a block reads"); the caches of the code's results keep
+what was recorded, with digests (``cache/inputs.py``), and run the code again when
+any of it changes.
 """
 
 from __future__ import annotations
