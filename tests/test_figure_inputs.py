@@ -53,7 +53,7 @@ def make(site, code: str = LOADTXT, data: str = PENDULUM, prose: str = "Swings.\
 
 
 def entries(site) -> list[Path]:
-    return sorted((site.root / ".labpress-cache" / "figures").glob("*.figure"))
+    return sorted((site.root / ".labpress-cache" / "compute").glob("*.run"))
 
 
 def inputs_of(entry: Path) -> list:
@@ -291,7 +291,7 @@ def test_a_damaged_cache_entry_is_drawn_again(site, tmp_path, where):
     site.post("p.md", HEAD + "Before.\n\n" + TWO)
     assert site.build().returncode == 0
     damaged = entries(site)
-    assert len(damaged) == 2
+    assert len(damaged) == 1  # one entry per post's code
     for entry in damaged:
         data = bytearray(entry.read_bytes())
         lines = data.split(b"\n", 3)
@@ -310,18 +310,20 @@ def test_a_damaged_cache_entry_is_drawn_again(site, tmp_path, where):
     result = site.build()
     assert result.returncode == 0, result.stderr
     same_as_clean_build(site, tmp_path)
-    from labpress.figures.cache import _decode_entry
+    from labpress.compute.cache import decode_entry
     for entry in entries(site):  # drawn again and stored whole
-        assert _decode_entry(entry.read_bytes(), entry.stem) is not None
+        assert decode_entry(entry.read_bytes(), entry.stem) is not None
 
 
 def test_an_entry_stored_under_another_key_is_not_used(site, tmp_path):
-    site.post("p.md", HEAD + fence("plt.plot([1, 2])\n", 'alt="one"') + "\n" + fence("plt.plot([2, 1])\n", 'alt="two"'))
+    site.post("p.md", HEAD + fence("plt.plot([1, 2])\n", 'alt="one"'))
+    site.post("q.md", HEAD.replace("title:", "title: Q") + fence("plt.plot([2, 1])\n", 'alt="two"'))
     assert site.build().returncode == 0
     one, two = entries(site)
-    one.write_bytes(two.read_bytes())  # sound in itself, but for another block
-    site.post("p.md", HEAD + "Words.\n\n" + fence("plt.plot([1, 2])\n", 'alt="one"') + "\n"
-              + fence("plt.plot([2, 1])\n", 'alt="two"'))
+    one.write_bytes(two.read_bytes())  # sound in itself, but for another post's code
+    two.write_bytes(one.read_bytes())
+    site.post("p.md", HEAD + "Words.\n\n" + fence("plt.plot([1, 2])\n", 'alt="one"'))
+    site.post("q.md", HEAD.replace("title:", "title: Q") + "Words.\n\n" + fence("plt.plot([2, 1])\n", 'alt="two"'))
     assert site.build().returncode == 0
     same_as_clean_build(site, tmp_path)
 
@@ -330,16 +332,17 @@ def test_figures_cache_folder_being_a_file(site, tmp_path):
     make(site)
     cache = site.root / ".labpress-cache"
     cache.mkdir()
-    (cache / "figures").write_text("not a folder")
+    (cache / "compute").write_text("not a folder")
     result = site.build()
     assert result.returncode == 0, result.stderr
     same_as_clean_build(site, tmp_path)
-    assert (cache / "figures").is_dir() and len(entries(site)) == 1  # the cache works again
+    assert (cache / "compute").is_dir() and len(entries(site)) == 1  # the cache works again
 
 
 def test_no_temporary_files_are_left(site):
     make(site)
     site.post("p.md", HEAD + TWO)
+    site.post("q.md", HEAD.replace("title:", "title: Q") + fence("plt.plot([2, 1])\n", 'alt="two"'))
     assert site.build().returncode == 0
-    names = [p.name for p in (site.root / ".labpress-cache" / "figures").iterdir()]
-    assert len(names) == 2 and all(re.fullmatch(r"[0-9a-f]{64}\.figure", n) for n in names)
+    names = [p.name for p in (site.root / ".labpress-cache" / "compute").iterdir()]
+    assert len(names) == 2 and all(re.fullmatch(r"[0-9a-f]{64}\.run", n) for n in names)

@@ -94,8 +94,8 @@ def test_cached_figure_is_not_run_again(site, tmp_path):
     result, html = build_post(site, "First words.\n\n" + fence(code))
     assert result.returncode == 0, result.stderr
     assert counter.read_text() == "x"
-    cached = list((site.root / ".labpress-cache" / "figures").iterdir())
-    assert len(cached) == 1 and re.fullmatch(r"[0-9a-f]{64}\.figure", cached[0].name)
+    cached = list((site.root / ".labpress-cache" / "compute").iterdir())
+    assert len(cached) == 1 and re.fullmatch(r"[0-9a-f]{64}\.run", cached[0].name)
 
     # The prose changes, so the post is rendered again, but the figure comes from the cache.
     result, html_again = build_post(site, "Other words.\n\n" + fence(code))
@@ -224,16 +224,22 @@ def test_ids_are_unique_on_a_page_with_two_figures(site):
     assert "xlink:" not in html
 
 
-def test_each_block_starts_fresh_and_seeded(site):
+def test_a_posts_blocks_share_one_namespace_and_each_post_starts_fresh(site):
+    # Like a notebook run top to bottom: what one block defines (names, pyplot settings), the next sees.
     leak = "leaked = 42\nplt.plot(np.random.rand(5))\nplt.rcParams['lines.linewidth'] = 9\n"
-    probe = ("assert 'leaked' not in globals()\nassert plt.rcParams['lines.linewidth'] == 2\n"
+    probe = ("assert leaked == 42\nassert plt.rcParams['lines.linewidth'] == 9\n"
              "plt.plot(np.random.rand(5))\n")
+    site.post("q.md", HEAD.replace("title: Figures", "title: Another") + fence(
+        "assert 'leaked' not in globals()\nassert plt.rcParams['lines.linewidth'] == 2\n"
+        "plt.plot(np.random.rand(5))\n", 'alt="a"'))
     result, html = build_post(site, fence(leak, 'alt="a"') + "\n" + fence(probe, 'alt="a"'))
     assert result.returncode == 0, result.stderr
     first, second = (svg_of(f) for f in figures(html))
-    # Same seed, same data: both curves pass through the same points.
+    fresh = svg_of(figures((site.out / "q" / "index.html").read_text())[0])
+    # Each post starts from the same seed: its first draw is the same; the next draw goes on from there.
     curve = re.compile(r'<path d="(M [^"]+)" clip-path[^>]*class="pyfig-stroke-c1"')
-    assert curve.search(first).group(1) == curve.search(second).group(1)
+    assert curve.search(first).group(1) == curve.search(fresh).group(1)
+    assert curve.search(first).group(1) != curve.search(second).group(1)
 
 
 @pytest.mark.browser

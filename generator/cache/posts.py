@@ -81,7 +81,7 @@ class BuildCache:
             return None
         if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
-        if getattr(body, "inputs", ()):  # data files its figures read (figures/ and markdown/figures.py)
+        if getattr(body, "inputs", ()):  # what its code and blocks read (compute/, data tables)
             from labpress.cache.inputs import inputs_unchanged
 
             if not inputs_unchanged(body.inputs):
@@ -138,7 +138,7 @@ class BuildCache:
                     raise
                 self.close()
                 set_aside(self.file, self.notify, str(error))
-        for old in ("posts", "pages", "html"):  # the layouts of older versions
+        for old in ("posts", "pages", "html", "figures"):  # the layouts of older versions
             if (self.folder / old).is_dir():
                 shutil.rmtree(self.folder / old, ignore_errors=True)
         for old in ("katex.json", "posts.pickle"):

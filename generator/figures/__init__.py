@@ -1,7 +1,7 @@
-"""Build-time figures: running a block's code, recording what it reads, caching and theming its SVG.
+"""Build-time figures: the drawing style, saving the figure as deterministic SVG, theming the SVG.
 
-``run.py`` runs the code (site folder, time limit) in the drawing style of
-``style.py``; ``reads.py`` records the files it reads; ``cache.py`` keeps the
-drawn SVG with those inputs; ``svg.py`` rewrites the SVG for the theme. The
-fence itself is parsed by the Markdown plugin, ``markdown/figures.py``.
+``style.py`` is how figure code draws (sentinel colours); ``draw.py`` finds the figure a
+block left and saves it; ``svg.py`` rewrites the SVG for the theme. Running the code
+belongs to ``compute/`` (one namespace per post); the fence is parsed by
+``markdown/figures.py``.
 """

@@ -14,7 +14,7 @@ from labpress.errors import ErrorSink
 from labpress.content.frontmatter import FRONT_MATTER, PostMeta, normalise, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
 from labpress.content.body import RenderedBody
 from labpress.markdown.blocks import blocks_plugin
-from labpress.markdown.figures import figures_plugin
+from labpress.markdown.compute import compute_plugin
 from labpress.markdown.highlight import highlight_code
 from labpress.markdown.links import links_plugin
 from labpress.markdown.math import math_plugin
@@ -37,7 +37,7 @@ def markdown_parser() -> MarkdownIt:
     blocks_plugin(md)
     math_plugin(md)
     widgets_plugin(md)
-    figures_plugin(md)
+    compute_plugin(md)
     tables_plugin(md)
     sections_plugin(md)
     links_plugin(md)
