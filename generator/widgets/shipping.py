@@ -33,6 +33,11 @@ class WidgetRuntime:
     config_json: Markup  # the #labpress-runtime JSON, safe inside <script type="application/json">
     modules: tuple[str, ...] = ()  # the modules main.js imports (preloaded beside it)
     loader: str = ""  # URL path of loader.js, the page's one module script: it starts main.js after the first paint
+    python: str = ""  # URL path of the folder of Python the worker imports (the kernels are in its widgets/)
+
+    def kernel_file(self, name: str) -> str:
+        """URL path of a kernel module (``dial.py``, or a helper) as shipped to the browser."""
+        return f"{self.python}widgets/{name}"
 
 
 def _digest(files: dict[str, bytes]) -> str:
@@ -88,4 +93,4 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     modules = tuple(runtime_dir + name for name in sorted(runtime_files)
                     if name.endswith(".js") and name not in RUNTIME_FILES)
     return WidgetRuntime(script=runtime_dir + "main.js", config_json=Markup(text), modules=modules,
-                         loader=runtime_dir + "loader.js")
+                         loader=runtime_dir + "loader.js", python=python_dir)
