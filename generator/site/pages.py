@@ -50,6 +50,7 @@ def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environm
     env.filters["tag_slug"] = tag_slug
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["longdate"] = lambda d: f"{d.day} {d.strftime('%B')} {d.year}"
+    env.filters["short"] = lambda sha, length=10: sha[:length] if sha else "absent"  # digests, commits
     return env
 
 
@@ -61,15 +62,19 @@ class RenderedPage:
 
 
 def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=None,
-                 inputs_digest: str = "", finish=None) -> dict[str, RenderedPage]:
+                 inputs_digest: str = "", finish=None, provenance: dict | None = None) -> dict[str, RenderedPage]:
     """Every HTML page, keyed by its output path relative to the site root.
 
     ``inputs_digest`` covers what every page may show (theme, configuration, all
     front matter); a post page adds its own body. With an output ``tree`` that
     knows the previous build, a page whose inputs are unchanged is not rendered.
     ``finish`` turns a page's HTML into (HTML, style rules it uses). ``templates()``
-    gives the Jinja2 environment, made when the first page is rendered.
+    gives the Jinja2 environment, made when the first page is rendered. ``provenance``: each
+    post's record by slug (provenance/record.py), shown at the end of its page; the listings
+    mark the posts whose own files are not committed as they are.
     """
+    provenance = provenance or {}
+    uncommitted = sorted(slug for slug, record in provenance.items() if record.clean is False)
     common = {"assets": assets, "all_series": site.series, "all_tags": site.tags}
     pages: dict[str, RenderedPage] = {}
     shared = digest(inputs_digest, assets,
@@ -84,15 +89,19 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
         post = context.get("post")
         # Only pages with widgets load the runtime, so only they depend on it. A post's key
         # stands for its body (the body is made from exactly what the key digests).
-        # Figures also show the data files they read (figures/ and markdown/figures.py): their digests count too.
+        # A post also shows what its code and blocks read (RenderedBody.inputs): their digests count too.
         shown = ((post.key, post.body.inputs) if post.key else post.html) if post else ""
-        source = digest(shared, name, out, shown, context["widget_runtime"])
+        # A post page shows its provenance record; a listing, which of its posts are uncommitted.
+        record = context.get("provenance")
+        source = digest(shared, name, out, shown, context["widget_runtime"], record.text if record else None,
+                        context.get("uncommitted"))
         kept = tree.reusable(out, source) if tree is not None else None
         if kept is not None:
             pages[out] = RenderedPage(None, kept.extra.get("rules", {}), source)
             return
         if post is not None:
             context["body"] = Markup(post.html)
+            context["provenance"] = record.record if record else None
         html, rules = finish(templates().get_template(name).render(page_path=path, **common, **context))
         if post is not None:
             rules = dict(sorted({**rules, **post.body.style_rules}.items()))
@@ -110,14 +119,15 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
             next_post=nxt,
             has_math=post.body.math_count > 0,
             widget_runtime=runtime if post.body.widgets else None,
+            provenance=provenance.get(post.slug),
         )
-    render("index.html", "", posts=site.posts)
+    render("index.html", "", posts=site.posts, uncommitted=uncommitted)
     render("series_list.html", "series/", series_list=site.series)
     for group in site.series:
-        render("series.html", group.path, series=group)
+        render("series.html", group.path, series=group, uncommitted=uncommitted)
     render("tags.html", "tags/", tags=site.tags)
     for group in site.tags:
-        render("tag.html", group.path, tag=group)
+        render("tag.html", group.path, tag=group, uncommitted=uncommitted)
     render("404.html", "404.html")
     return pages
 

@@ -5,6 +5,7 @@ Every stage is a plain function from data to data; this module wires them.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,9 @@ from labpress.site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, re
 from labpress.site.output import Manifest, OutputTree, publish, recover
 from labpress.site.workers import RenderContext, default_jobs, render_many
 from labpress.site.pages import page_dates, render_pages, template_environment
+from labpress.provenance.git import git_state
+from labpress.provenance.record import RECORD_NAME, post_provenance
+from labpress.provenance.versions import tool_versions
 from labpress.theme.static import write_theme_static
 from labpress.widgets.shipping import write_widget_assets
 from labpress.widgets.library import WidgetLibrary, WidgetLimits
@@ -52,6 +56,22 @@ def write_site_static(site_dir: Path, tree: OutputTree) -> None:
     if static.is_dir():
         for source in sorted(p for p in static.rglob("*") if p.is_file() and not p.name.startswith(".")):
             tree.write(source.relative_to(static).as_posix(), source.read_bytes())
+
+
+def write_provenance(site, site_dir: Path, out_dir: Path, config, source_digests: dict, tree: OutputTree) -> dict:
+    """Each post's provenance record beside its page (``<slug>/provenance.json``), by slug.
+
+    The tools' versions and the git state are found once for the whole build; the output
+    and cache folders are not part of the work tree's state.
+    """
+    versions = tool_versions(site_dir)
+    git = git_state(site_dir, ignored=(out_dir, site_dir / CACHE_DIR))
+    records = {}
+    for post in site.posts:
+        records[post.slug] = record = post_provenance(post, site_dir, config.theme_dir, versions, git,
+                                                      source_digests.get(post.source))
+        tree.write(post.path + RECORD_NAME, record.text)
+    return records
 
 
 def write_pages(pages: dict, tree: OutputTree, config) -> None:
@@ -152,6 +172,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     sources = discover_posts(site_dir, errors)  # a post that cannot be read is an error, not a crash
     found: dict[Path, Post] = {}
     keys: dict[Path, str] = {}
+    source_digests: dict[Path, str] = {}  # sha256 of the bytes each post's key was made from (provenance)
 
     def render_again(source: Path, key: str) -> str:
         """A cached post whose HTML turned out damaged: rendered here and now, and kept."""
@@ -164,7 +185,9 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
 
     for source in sources:
         shown = source.relative_to(site_dir).as_posix()  # discover_posts finds them inside site_dir
-        keys[source] = key = cache.post_key(source.read_bytes(), shown, config_digest)
+        text = source.read_bytes()
+        source_digests[source] = hashlib.sha256(text).hexdigest()
+        keys[source] = key = cache.post_key(text, shown, config_digest)
         body = cache.load_body(key)
         if body is not None:
             found[source] = Post(source=source, shown_path=shown, slug=slugify(source.stem), body=body, key=key,
@@ -207,9 +230,10 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     assets = write_theme_static(config, find_node_package("katex", site_dir), tree)
     runtime = write_widget_assets(site, config, tree)
     write_site_static(site_dir, tree)
+    provenance = write_provenance(site, site_dir, out_dir, config, source_digests, tree)
     pages = render_pages(site, assets, templates, runtime, tree,
                          digest(code_digest(), theme_digest, config_digest, drafts),
-                         finish=InlineStyles().extract)
+                         finish=InlineStyles().extract, provenance=provenance)
     write_pages(pages, tree, config)
     tree.write("atom.xml", atom_feed(site, {p.slug: p.html for p in site.posts[:FEED_SIZE]}))
     tree.write("sitemap.xml", sitemap(site, page_dates(site)))
