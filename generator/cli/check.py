@@ -1,7 +1,9 @@
 """``labpress check``: everything a build validates, and the built links, without writing output.
 
 Meant for a CI gate or a pre-commit hook: it reports every problem at once and
-exits 1 if there is any.
+exits 1 if there is any. With ``--provenance BUILD_DIR`` it checks instead that the files
+each page of a built folder records in its provenance.json are as they were
+(provenance/verify.py), and builds nothing.
 """
 
 from __future__ import annotations
@@ -17,10 +19,15 @@ def add_parser(subparsers) -> None:
                                    description="Validate posts, maths, widgets, links and images; write nothing.")
     parser.add_argument("site_dir", nargs="?", default=".", type=Path, metavar="SITE_DIR")
     parser.add_argument("--drafts", action="store_true", help="check drafts too")
+    parser.add_argument("--provenance", type=Path, metavar="BUILD_DIR",
+                        help="instead, check that the files each page of the built folder BUILD_DIR records in"
+                             " its provenance.json are still as they were (digests against SITE_DIR)")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    if args.provenance is not None:
+        return _run_provenance(args, stdout, stderr)
     from labpress.check.site import check_site  # here: `labpress --help` starts without the build
 
     errors, pages = check_site(args.site_dir.resolve(), args.drafts)
@@ -30,4 +37,25 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         stderr.print(f"check failed: {len(errors)} problem{'s' if len(errors) != 1 else ''}", markup=False)
         return 1
     stdout.print(f"No problems found ({pages} pages checked)", markup=False)
+    return 0
+
+
+def _run_provenance(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from labpress.provenance.verify import ProvenanceError, verify_build
+
+    try:
+        result = verify_build(args.provenance, args.site_dir.resolve())
+    except ProvenanceError as exc:
+        stderr.print(str(exc), markup=False)
+        return 1
+    for mismatch in result.mismatches:
+        stderr.print(str(mismatch), markup=False)
+    pages = len(result.pages)
+    if result.mismatches:
+        count = len(result.mismatches)
+        stderr.print(f"provenance check failed: {count} file{'s' if count != 1 else ''} no longer as recorded,"
+                     f" on {pages} page{'s' if pages != 1 else ''}", markup=False)
+        return 1
+    stdout.print(f"Provenance holds: {result.files} recorded file{'s' if result.files != 1 else ''} of"
+                 f" {result.records} page{'s' if result.records != 1 else ''} unchanged", markup=False)
     return 0

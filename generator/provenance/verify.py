@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from labpress.cache.inputs import input_digest
+from labpress.config.schema import load_config
 from labpress.provenance.record import FORMAT, RECORD_NAME
 from labpress.theme.lookup import find_theme
 
@@ -47,6 +48,7 @@ class Verification:
 def verify_build(build_dir: Path, site_dir: Path) -> Verification:
     """Every recorded file of every page in ``build_dir`` against ``site_dir`` now."""
     build_dir, site_dir = Path(build_dir), Path(site_dir).resolve()
+    load_config(site_dir)  # a site folder (ConfigError otherwise), before its files are looked for
     if not build_dir.is_dir():
         raise ProvenanceError(f"error: {build_dir} is not a folder: give the output folder of a build")
     found = sorted(build_dir.rglob(RECORD_NAME))
