@@ -135,6 +135,26 @@ def recording(reads: Reads | None):
                 os.stat = _plain_stat
 
 
+@contextlib.contextmanager
+def in_folder(folder: Path | None):
+    """Run in ``folder`` (the site's), so ``data/x.csv`` means the site's file wherever the build started
+    (None: stay where the process is)."""
+    if folder is None:
+        yield
+        return
+    try:
+        previous = os.getcwd()
+    except OSError:  # the folder the command started in is gone
+        previous = None
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(previous)
+
+
 def _ignored_prefixes(root: Path, cache_dir) -> tuple[str, ...]:
     folders = [root / _CACHE_FOLDER_NAME, sys.prefix, sys.base_prefix, sys.exec_prefix]
     if cache_dir:

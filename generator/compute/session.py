@@ -23,12 +23,11 @@ from __future__ import annotations
 import builtins
 import contextlib
 import io
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labpress.cache.reads import Reads, recording
+from labpress.cache.reads import Reads, in_folder, recording
 from labpress.kernel.tracebacks import describe, innermost
 from labpress.limits import Interrupts, TimeLimitError, TimeLimitExceeded, call_with_deadline
 
@@ -90,25 +89,6 @@ def _describe(exc: BaseException) -> str:
 def time_limit_message(what: str, seconds: float) -> str:
     return (f"{what} ran for more than {seconds:g} s "
             f"(the limit is [limits] seconds_per_block in labpress.toml)")
-
-
-@contextlib.contextmanager
-def _working_folder(folder: Path | None):
-    """Run in ``folder`` (the site's), so ``data/x.csv`` means the site's file wherever the build started."""
-    if folder is None:
-        yield
-        return
-    try:
-        previous = os.getcwd()
-    except OSError:  # the folder the command started in is gone
-        previous = None
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        if previous is not None:
-            with contextlib.suppress(OSError):
-                os.chdir(previous)
 
 
 class _Code:
@@ -209,7 +189,7 @@ def run_post(blocks: list[Block], expressions: list[str], seconds: float | None 
         # the time limits, so a limit striking cannot leave any of it behind.
         with matplotlib.rc_context(style_settings()), warnings.catch_warnings(), \
                 contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
-                Interrupts() as interrupts, _working_folder(folder), recording(reads):
+                Interrupts() as interrupts, in_folder(folder), recording(reads):
             warnings.simplefilter("ignore")
             np.random.seed(0)
             random.seed(0)

@@ -158,4 +158,13 @@ def _run_widgets(state) -> None:
             sink.add(line, col, f"widget '{name}': kernel error: {exc.message}{where}")
             continue
         meta["html"] = instance_html(instance, env["url"])
-        env.setdefault("widgets", []).append(WidgetUse.of(instance))
+        # What the kernel read (data files): the post is rendered again when one changes, and the
+        # files ship with the kernels for the browser.
+        read = library.inputs(instance.loaded)
+        found = env.setdefault("inputs", [])
+        for kind, relative, digest in read:
+            entry = (kind, str(library.site_dir / relative), digest)
+            if entry not in found:
+                found.append(entry)
+        shipped = tuple(relative for kind, relative, digest in read if kind == "file" and digest is not None)
+        env.setdefault("widgets", []).append(WidgetUse.of(instance, shipped))

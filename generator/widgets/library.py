@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from labpress.cache.inputs import input_digest
+from labpress.cache.reads import Reads, in_folder, recording, site_inputs
 from labpress.config.schema import DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_STATES
 from labpress.errors import did_you_mean, display_path
 from labpress.kernel import ControlError, KernelError, Widget, render_frame
@@ -48,6 +50,9 @@ class LoadedWidget:
     path: Path
     widget: Widget
     helpers: list[str]  # sibling modules in widgets/ that the kernel imports
+    # What the kernel read at build (importing, drawing frames): files under the site folder, such as
+    # data/x.csv. They ship with the kernel's sources, so the same path works in the browser.
+    reads: Reads = field(default_factory=Reads)
 
 
 @dataclass
@@ -127,8 +132,9 @@ class WidgetLibrary:
         added = str(self.folder) not in sys.path
         if added:
             sys.path.insert(0, str(self.folder))
+        reads = Reads()
         try:
-            with Interrupts():
+            with Interrupts(), in_folder(self.site_dir), recording(reads):
                 try:
                     call_with_deadline(seconds, spec.loader.exec_module, module)
                 except TimeLimitError as exc:
@@ -146,7 +152,12 @@ class WidgetLibrary:
             raise WidgetLoadError(f"{self.shown(path)} must define exactly one @widget, found {len(found)}")
         if getattr(module, name, None) is not found[0]:
             raise WidgetLoadError(f"the @widget in {self.shown(path)} must be a function named '{name}', like its file")
-        return LoadedWidget(name, path, found[0], helpers)
+        return LoadedWidget(name, path, found[0], helpers, reads)
+
+    def inputs(self, loaded: LoadedWidget) -> list[tuple[str, str, str | None]]:
+        """(kind, path relative to the site, digest) of what ``loaded`` read at build so far."""
+        return [(kind, relative, input_digest(kind, self.site_dir / relative))
+                for kind, relative in site_inputs(loaded.reads, self.site_dir, None)]
 
     def _import_failure(self, name: str, path: Path, exc: BaseException) -> WidgetLoadError:
         """The error for a module that raised while it was imported: its message, at its file and line."""
@@ -248,11 +259,14 @@ class WidgetUse:
     helpers: tuple[str, ...]
     frames_path: str | None
     frames_json: bytes | None
+    # Files the kernel read at build, relative to the site folder (data/x.csv): shipped beside the kernels.
+    data_files: tuple[str, ...] = ()
 
     @classmethod
-    def of(cls, instance: "WidgetInstance") -> "WidgetUse":
+    def of(cls, instance: "WidgetInstance", data_files: tuple[str, ...] = ()) -> "WidgetUse":
         loaded = instance.loaded
-        return cls(loaded.name, loaded.path, tuple(loaded.helpers), instance.frames_path, instance.frames_json)
+        return cls(loaded.name, loaded.path, tuple(loaded.helpers), instance.frames_path, instance.frames_json,
+                   data_files)
 
     def source_files(self) -> list[Path]:
         return [self.path.parent / f"{module}.py" for module in (self.name, *self.helpers)]
@@ -264,7 +278,7 @@ def frame_key(w: Widget, state: dict) -> str:
 
 def render_within(library: WidgetLibrary, loaded: LoadedWidget, state: dict, caption: str, seconds: float) -> Frame:
     """One frame, the kernel stopped after ``seconds``; raises ControlError or KernelError."""
-    with Interrupts():
+    with Interrupts(), in_folder(library.site_dir), recording(loaded.reads):
         try:
             return call_with_deadline(seconds, render_frame, loaded.widget, state, caption,
                                       let_through=(TimeLimitExceeded,))
@@ -292,7 +306,7 @@ def precompute_frames(library: WidgetLibrary, loaded: LoadedWidget, caption: str
         return None
     key = (loaded.name, caption)
     if key not in library._frames:
-        with Interrupts():
+        with Interrupts(), in_folder(library.site_dir), recording(loaded.reads):
             try:
                 library._frames[key] = call_with_deadline(seconds, _all_frames, loaded, caption, library.limits)
             except TimeLimitError:

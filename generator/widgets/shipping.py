@@ -71,6 +71,11 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     for name in used:
         for source in uses[name].source_files():
             python[f"widgets/{source.name}"] = source.read_bytes()
+    # Files the kernels read at build (data/x.csv), once per site, at the same path under the folder
+    # the worker runs the kernels in: the same relative path works in the browser.
+    for relative in sorted({f for use in instances for f in use.data_files}):
+        if (config.root / relative).is_file():  # gone since the post was rendered: as absent as at build
+            python[relative] = (config.root / relative).read_bytes()
     python_dir = f"assets/python-{_digest(python)}/"
     for name, data in python.items():
         tree.write(python_dir + name, data)

@@ -10,11 +10,14 @@ already report (a failing import, a missing widget object, a broken figure) into
 
 import importlib
 import json
+import os
 import sys
 import traceback
 
 
 def labpress_start(site):
+    # Kernels run in the site's folder, as at build: data/x.csv (shipped beside them) is the site's file.
+    os.chdir(site)
     for path in (f"{site}/widgets", site):
         if path not in sys.path:
             sys.path.insert(0, path)

@@ -44,7 +44,7 @@ async function boot(message) {
     if (!safePath(path)) throw new Error(`refusing Python file path ${JSON.stringify(path)}`);
     const response = await fetch(new URL(path, python));
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    return [path, await response.text()];
+    return [path, new Uint8Array(await response.arrayBuffer())]; // data files the kernels read may be binary
   }));
   const bootstrap = fetch(BOOTSTRAP).then((response) => {
     if (!response.ok) throw new Error(`bootstrap.py: HTTP ${response.status}`);
@@ -56,15 +56,16 @@ async function boot(message) {
   const texts = await sources;
   const bootstrapSource = await bootstrap;
 
-  for (const [path, text] of texts) {
+  for (const [path, bytes] of texts) {
     const full = `${SITE}/${path}`;
     py.FS.mkdirTree(full.slice(0, full.lastIndexOf("/")));
-    py.FS.writeFile(full, text);
+    py.FS.writeFile(full, bytes);
   }
   if (fromCdn) {
     const quiet = { messageCallback: () => {}, errorCallback: (m) => console.warn(m) };
-    for (const [path, text] of texts) {
-      if (path.startsWith("widgets/") && path.endsWith(".py")) await py.loadPackagesFromImports(text, quiet);
+    const decoder = new TextDecoder();
+    for (const [path, bytes] of texts) {
+      if (path.startsWith("widgets/") && path.endsWith(".py")) await py.loadPackagesFromImports(decoder.decode(bytes), quiet);
     }
   }
   py.runPython(bootstrapSource);
