@@ -23,6 +23,7 @@ BLOCKS = {
     "note": "anywhere",
     "warning": "anywhere",
     "widget": "anywhere",  # its body is YAML, not Markdown: see markdown/widgets.py
+    "table": "anywhere",  # '::: table PATH', its body YAML options, not Markdown: see markdown/datatables.py
 }
 SECTION_BLOCKS = ("hypothesis", "conclusion")
 # A closing fence, inside as many blockquotes ('> ') and list items as its block.

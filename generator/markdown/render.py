@@ -15,6 +15,7 @@ from labpress.content.frontmatter import FRONT_MATTER, PostMeta, normalise, pars
 from labpress.content.body import RenderedBody
 from labpress.markdown.blocks import blocks_plugin
 from labpress.markdown.compute import compute_plugin
+from labpress.markdown.datatables import datatables_plugin
 from labpress.markdown.highlight import highlight_code
 from labpress.markdown.links import links_plugin
 from labpress.markdown.math import math_plugin
@@ -39,6 +40,7 @@ def markdown_parser() -> MarkdownIt:
     widgets_plugin(md)
     compute_plugin(md)
     tables_plugin(md)
+    datatables_plugin(md)  # ::: table PATH (after blocks_plugin, whose fence check it wraps)
     sections_plugin(md)
     links_plugin(md)
     return md
