@@ -190,3 +190,15 @@ def test_helper_modules_are_shipped(wsite):
     assert result.returncode == 0, result.stderr
     assert next(wsite.out.glob("assets/python-*/widgets/shapes.py")).is_file()
     assert '<output data-readout="v">9</output>' in html
+
+
+@pytest.mark.parametrize("indent", ["", "   ", "> "])
+def test_block_yaml_in_a_widget_body_keeps_its_indentation(site, indent):
+    from support import DIAL
+
+    site.widget("dial", DIAL)
+    body = ["::: widget dial", "caption: >", "  folded over", "  two lines", "k: 1", ":::"]
+    text = "---\ntitle: Dial\ndate: 2026-02-02\n---\n\n" + "\n".join(indent + line for line in body) + "\n"
+    result, html = site.build_post(text)
+    assert result.returncode == 0, result.stderr
+    assert '<figcaption class="widget-caption">folded over two lines\n</figcaption>' in html

@@ -129,7 +129,7 @@ def _collapse_widget_blocks(state) -> None:
             quotes = opening[:indent].count(">")
             inner = indent - (len(opening) - len(_strip_quotes(opening, quotes)))
             body_lines = (_strip_quotes(line, quotes) for line in lines[start + 1:min(end, len(lines))])
-            body = "\n".join(line[inner:] if line[:inner].isspace() else line.lstrip() for line in body_lines)
+            body = "\n".join(line[inner:] if not line[:inner].strip() else line.lstrip() for line in body_lines)
             widget = Token("labpress_widget", "figure", 0)
             widget.block = True
             widget.map = token.map
