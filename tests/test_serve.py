@@ -367,6 +367,43 @@ def test_events_report_builds_and_errors(site, serve, events):
     assert fixed["ok"] and fixed["errors"] == [] and fixed["build"] != first["build"]
 
 
+def test_editing_a_data_file_rebuilds_its_table_figure_and_numbers(site, serve, events):
+    (site.root / "data").mkdir()
+    csv = site.root / "data" / "k.csv"
+    csv.write_text("x,y\n1,4\n2,8\n")
+    site.post("p.md", """---
+title: Spring
+date: 2026-02-02
+---
+
+The slope is `{python} f"{k:.1f}"`.
+
+```python {run}
+x, y = np.loadtxt("data/k.csv", delimiter=",", skiprows=1, unpack=True)
+k = float(np.polyfit(x, y, 1)[0])
+```
+
+```python {figure} caption="slope {k:.1f}" alt="points"
+plt.plot(x, y, "o")
+```
+
+::: table data/k.csv
+:::
+""")
+    server = serve(site.root)
+    stream = events(server.url)
+    first = stream.next_state()
+    assert first["ok"], first
+    page = fetch(server.url + "p/")[2].decode()
+    assert "The slope is 4.0." in page and "slope 4.0</figcaption>" in page and "n=2" in page
+
+    csv.write_text("x,y\n1,4\n2,10\n3,16\n")
+    rebuilt = stream.next_state()
+    assert rebuilt["ok"] and rebuilt["build"] != first["build"], rebuilt
+    page = fetch(server.url + "p/")[2].decode()
+    assert "The slope is 6.0." in page and "slope 6.0</figcaption>" in page and "n=3" in page
+
+
 def test_broken_at_start_serves_a_placeholder_until_it_builds(site, serve):
     path = site.post("post.md", POST.replace("exp: 4", "exp: four"))
     server = serve(site.root)
