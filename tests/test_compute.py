@@ -164,19 +164,22 @@ def test_time_limits_name_the_limit(site, body, where):
 def test_editing_the_data_file_changes_table_figure_and_prose(site, tmp_path):
     data(site)
     body = ("k = `{python} f\"{k:.2f}\"` N/m.\n\n" + run(FIT)
-            + figure("plt.plot(x, y, 'o')\n", 'caption="fit with k = {k:.2f}" alt="points"'))
+            + figure("plt.plot(x, y, 'o')\n", 'caption="fit with k = {k:.2f}" alt="points"')
+            + "\n::: table data/k.csv\nformat: {force: \".1f\"}\n:::\n")
     site.post("p.md", HEAD + body)
     site.post("q.md", HEAD.replace("Spring", "Other") + "No code here.\n")
     first = build_site(site.root)
     assert sorted(first.rendered_posts) == ["content/p.md", "content/q.md"]
     before = (site.out / "p" / "index.html").read_text()
     assert "k = 4.00 N/m." in before and captions(before) == ["fit with k = 4.00"]
+    assert "</span> n=3</figcaption>" in before and ">12.0</td>" in before
 
     assert build_site(site.root).rendered_posts == []  # nothing changed: nothing runs
     data(site, CSV.replace("12.0", "18.0"))
     assert build_site(site.root).rendered_posts == ["content/p.md"]  # exactly what read the file
     after = (site.out / "p" / "index.html").read_text()
     assert "k = 7.00 N/m." in after and captions(after) == ["fit with k = 7.00"]
+    assert ">18.0</td>" in after and ">12.0</td>" not in after
     assert re.findall(r"<svg.*?</svg>", after, re.S) != re.findall(r"<svg.*?</svg>", before, re.S)
     same_as_clean_build(site, tmp_path)
 
