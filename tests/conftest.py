@@ -1,4 +1,5 @@
-"""Shared fixtures: small sites made on the fly, the built demo site, a static server, a browser."""
+"""Shared fixtures: small sites made on the fly, the fixture notebook (tests/sites/notebook/) built
+and served, the built demo site (for the one test that the demo itself builds), a browser."""
 
 from __future__ import annotations
 
@@ -95,6 +96,48 @@ def site(tmp_path) -> SiteMaker:
     return SiteMaker(tmp_path / "site")
 
 
+# The site the behaviour tests run against: written for the tests, so editing the demo's posts
+# (content/, widgets/ at the repository root) never breaks them. It has no themes/ folder: the
+# build finds the repository's default theme, as it does for any site (theme.lookup.find_theme).
+NOTEBOOK = REPO / "tests" / "sites" / "notebook"
+SUBPATH_URL = "https://someone.github.io/my-notebook/"
+
+
+def build_notebook(tmp_path_factory, name: str, *args: str) -> Path:
+    """A copy of the fixture notebook built in a fresh folder; the build folder.
+
+    The copy keeps tests/ clean: a build writes its .labpress-cache into the site, and figure
+    blocks run in the site folder."""
+    root = tmp_path_factory.mktemp(name)
+    shutil.copytree(NOTEBOOK, root / "site", ignore=shutil.ignore_patterns("__pycache__", ".labpress-cache", "build"))
+    out = root / "build"
+    result = run_labpress("build", str(root / "site"), "--out", str(out), *args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr  # no warnings: the fixture site is meant to be clean
+    return out
+
+
+@pytest.fixture(scope="session")
+def notebook_build(tmp_path_factory) -> Path:
+    """The fixture notebook, built once per test session (root base path)."""
+    return build_notebook(tmp_path_factory, "notebook")
+
+
+@pytest.fixture(scope="session")
+def notebook_build_subpath(tmp_path_factory) -> Path:
+    """The fixture notebook built for a GitHub project page under /my-notebook/."""
+    return build_notebook(tmp_path_factory, "notebook-sub", "--base-url", SUBPATH_URL)
+
+
+@pytest.fixture(scope="session")
+def notebook_server(notebook_build):
+    server = StaticServer(notebook_build)
+    yield server
+    server.close()
+
+
+# The repository's own demo site: only tests/test_site.py's checks that the demo builds, that its
+# links resolve and that its pages are valid HTML use these; no behaviour test does.
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> Path:
     """The repository's demo site, built once per test session (root base path)."""
@@ -108,16 +151,9 @@ def demo_build(tmp_path_factory) -> Path:
 def demo_build_subpath(tmp_path_factory) -> Path:
     """The demo site built for a GitHub project page under /my-notebook/."""
     out = tmp_path_factory.mktemp("demo-sub") / "build"
-    result = run_labpress("build", str(REPO), "--out", str(out), "--base-url", "https://someone.github.io/my-notebook/")
+    result = run_labpress("build", str(REPO), "--out", str(out), "--base-url", SUBPATH_URL)
     assert result.returncode == 0, result.stderr
     return out
-
-
-@pytest.fixture(scope="session")
-def demo_server(demo_build):
-    server = StaticServer(demo_build)
-    yield server
-    server.close()
 
 
 @pytest.fixture(scope="session")

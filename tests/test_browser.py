@@ -1,12 +1,14 @@
-"""Browser tests for the default theme: the built demo site driven through headless Chromium.
+"""Browser tests for the default theme: the fixture notebook (tests/sites/notebook/) built and
+driven through headless Chromium.
 
-Every test here is marked ``browser``; they use the ``browser``, ``demo_build``,
-``demo_build_subpath`` and ``demo_server`` fixtures from conftest.py.
+Every test here is marked ``browser``; they use the ``browser``, ``notebook_build``,
+``notebook_build_subpath`` and ``notebook_server`` fixtures from conftest.py.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,8 +19,11 @@ from support import StaticServer
 
 pytestmark = pytest.mark.browser
 
-DEMO_POST = "regularisation-four-knobs/"
-CODE_POST = "gradient-descent-step-size/"  # the demo post has no code block or callout; this one has both
+# The fixture notebook's posts: this one has the verdict, sections, inline and display maths, a wide
+# table and a wide formula, and the widgets; CODE_POST has the code block, callouts, a figure block
+# and maths in the (upper-cased) table headers.
+POST = "dials-and-handles/"
+CODE_POST = "code-and-callouts/"
 SUBPATH = "/my-notebook/"
 ARTIFACTS = REPO / "tests" / "artifacts"
 THEME_KEY = "labpress-scheme"
@@ -234,8 +239,8 @@ def scheme_state(page) -> tuple[str | None, str | None]:
 
 
 @pytest.fixture(scope="module")
-def subpath_server(demo_build_subpath):
-    server = StaticServer(demo_build_subpath, SUBPATH)
+def subpath_server(notebook_build_subpath):
+    server = StaticServer(notebook_build_subpath, SUBPATH)
     yield server
     server.close()
 
@@ -243,22 +248,22 @@ def subpath_server(demo_build_subpath):
 # --------------------------------------------------------------------------- 1-2. every page loads cleanly
 
 
-def test_site_pages_are_found(demo_build):
-    pages = site_pages(demo_build)
-    assert {"", DEMO_POST, CODE_POST, "series/", "tags/", "404.html"} <= set(pages), pages
+def test_site_pages_are_found(notebook_build):
+    pages = site_pages(notebook_build)
+    assert {"", POST, CODE_POST, "series/", "tags/", "404.html"} <= set(pages), pages
 
 
-def test_every_page_loads_cleanly(browser, demo_build, demo_server):
+def test_every_page_loads_cleanly(browser, notebook_build, notebook_server):
     problems = []
-    for path in site_pages(demo_build):
-        problems += load_and_watch(browser, demo_server.url, path)
+    for path in site_pages(notebook_build):
+        problems += load_and_watch(browser, notebook_server.url, path)
     assert not problems, "\n".join(problems)
 
 
-def test_every_page_loads_cleanly_under_subpath(browser, demo_build_subpath, subpath_server):
+def test_every_page_loads_cleanly_under_subpath(browser, notebook_build_subpath, subpath_server):
     assert subpath_server.url.endswith(SUBPATH)
     problems = []
-    for path in site_pages(demo_build_subpath):
+    for path in site_pages(notebook_build_subpath):
         problems += load_and_watch(browser, subpath_server.url, path)
     assert not problems, "\n".join(problems)
 
@@ -266,7 +271,7 @@ def test_every_page_loads_cleanly_under_subpath(browser, demo_build_subpath, sub
 def test_subpath_styles_apply(browser, subpath_server):
     with open_context(browser, color_scheme="light") as context:
         page = context.new_page()
-        page.goto(subpath_server.url + DEMO_POST)
+        page.goto(subpath_server.url + POST)
         background = body_background(page)
         assert background["raw"] not in ("rgba(0, 0, 0, 0)", "transparent", "rgb(255, 255, 255)"), background
         assert page.evaluate("() => getComputedStyle(document.querySelector('.katex')).fontFamily").startswith("KaTeX")
@@ -277,7 +282,7 @@ def test_subpath_katex_fonts_load(browser, subpath_server):
     with open_context(browser) as context:
         page = context.new_page()
         watch = PageWatch(page, subpath_server.url)
-        page.goto(subpath_server.url + DEMO_POST)
+        page.goto(subpath_server.url + POST)
         # Blocks are laid out as they come near the screen, and a font loads once text using it is
         # laid out: bring the first displayed formula on screen, as a reader would.
         page.evaluate("""() => new Promise((resolve) => {
@@ -295,10 +300,10 @@ def test_subpath_katex_fonts_load(browser, subpath_server):
         assert not watch.problems, "\n".join(watch.problems)
 
 
-def test_404_page_works_at_any_depth_under_subpath(browser, demo_build_subpath, subpath_server):
+def test_404_page_works_at_any_depth_under_subpath(browser, notebook_build_subpath, subpath_server):
     """GitHub Pages serves 404.html for any missing URL, however deep: its assets must still resolve."""
     missing = subpath_server.url + "no/such/experiment/"
-    body = (demo_build_subpath / "404.html").read_text(encoding="utf-8")
+    body = (notebook_build_subpath / "404.html").read_text(encoding="utf-8")
     with open_context(browser) as context:
         page = context.new_page()
         page.route(missing, lambda route: route.fulfill(status=404, body=body, content_type="text/html"))
@@ -314,10 +319,10 @@ def test_404_page_works_at_any_depth_under_subpath(browser, demo_build_subpath, 
 # --------------------------------------------------------------------------- 3. math without JavaScript
 
 
-def test_math_renders_without_javascript(browser, demo_server):
+def test_math_renders_without_javascript(browser, notebook_server):
     with open_context(browser, java_script_enabled=False) as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         wait_for_fonts(page)
         rendered = page.locator(".katex-html")
         assert rendered.count() > 0
@@ -339,10 +344,10 @@ def test_math_renders_without_javascript(browser, demo_server):
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_system_scheme_sets_background(browser, demo_server, scheme):
+def test_system_scheme_sets_background(browser, notebook_server, scheme):
     with open_context(browser, color_scheme=scheme) as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         background = body_background(page)
         if scheme == "dark":
             assert background["luminance"] < 0.2, background
@@ -351,30 +356,30 @@ def test_system_scheme_sets_background(browser, demo_server, scheme):
         assert scheme_state(page)[1] == ("true" if scheme == "dark" else "false")
 
 
-def test_toggle_hidden_without_javascript(browser, demo_server):
+def test_toggle_hidden_without_javascript(browser, notebook_server):
     with open_context(browser, java_script_enabled=False, color_scheme="dark") as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         assert page.locator("#theme-toggle").count() == 1
         assert not page.locator("#theme-toggle").is_visible()
         # The system preference still applies through CSS alone.
         assert body_background(page)["luminance"] < 0.2
 
 
-@pytest.mark.parametrize("path", ["", DEMO_POST, "404.html"])
-def test_toggle_visible_with_javascript(browser, demo_server, path):
+@pytest.mark.parametrize("path", ["", POST, "404.html"])
+def test_toggle_visible_with_javascript(browser, notebook_server, path):
     with open_context(browser) as context:
         page = context.new_page()
-        page.goto(demo_server.url + path)
+        page.goto(notebook_server.url + path)
         toggle = page.locator("#theme-toggle")
         assert toggle.is_visible()
         assert toggle.get_attribute("aria-pressed") in ("true", "false")
 
 
-def test_toggle_is_keyboard_operable(browser, demo_server):
+def test_toggle_is_keyboard_operable(browser, notebook_server):
     with open_context(browser, color_scheme="light", viewport={"width": 1280, "height": 800}) as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         focused = "() => { const e = document.activeElement; return (e.id ? '#' + e.id : '') + '.' + e.className; }"
 
         page.keyboard.press("Tab")
@@ -397,10 +402,10 @@ def test_toggle_is_keyboard_operable(browser, demo_server):
 
 
 @pytest.mark.parametrize(("system", "chosen"), [("light", "dark"), ("dark", "light")])
-def test_toggle_choice_persists_across_reload(browser, demo_server, system, chosen):
+def test_toggle_choice_persists_across_reload(browser, notebook_server, system, chosen):
     with open_context(browser, color_scheme=system) as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         page.click("#theme-toggle")
         assert scheme_state(page)[0] == chosen
         assert page.evaluate(f"() => localStorage.getItem('{THEME_KEY}')") == chosen
@@ -410,20 +415,20 @@ def test_toggle_choice_persists_across_reload(browser, demo_server, system, chos
         luminance = body_background(page)["luminance"]
         assert luminance < 0.2 if chosen == "dark" else luminance > 0.8, luminance
 
-        page.goto(demo_server.url)  # and on another page of the site
+        page.goto(notebook_server.url)  # and on another page of the site
         assert scheme_state(page)[0] == chosen
 
 
 @pytest.mark.parametrize(("system", "stored", "dark"), [
     ("light", None, False), ("dark", None, True), ("light", "dark", True), ("dark", "light", False),
 ])
-def test_toggle_icon_follows_the_scheme(browser, demo_server, system, stored, dark):
+def test_toggle_icon_follows_the_scheme(browser, notebook_server, system, stored, dark):
     """The icon is CSS's (from the scheme in effect), so it is right in the first frame; aria-pressed agrees."""
     with open_context(browser, color_scheme=system) as context:
         if stored:
             context.add_init_script(f"localStorage.setItem('{THEME_KEY}', '{stored}')")
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         icon = page.evaluate(
             "() => getComputedStyle(document.querySelector('.scheme-toggle-icon'), '::before').content")
         assert icon == ('"☀"' if dark else '"☾"'), icon
@@ -444,19 +449,19 @@ SCHEME_MODES = {
 
 
 @pytest.mark.parametrize("mode", list(SCHEME_MODES))
-@pytest.mark.parametrize("path", ["", DEMO_POST, CODE_POST])
-def test_text_contrast_meets_wcag_aa(browser, demo_server, mode, path):
+@pytest.mark.parametrize("path", ["", POST, CODE_POST])
+def test_text_contrast_meets_wcag_aa(browser, notebook_server, mode, path):
     system, chosen = SCHEME_MODES[mode]
     with open_context(browser, color_scheme=system, viewport={"width": 1280, "height": 900}) as context:
         if chosen:
             context.add_init_script(f"localStorage.setItem('{THEME_KEY}', '{chosen}')")
         page = context.new_page()
-        page.goto(demo_server.url + path)
+        page.goto(notebook_server.url + path)
         assert scheme_state(page)[0] == chosen
         results = page.evaluate(CONTRAST_JS, CONTRAST_TARGETS)
     assert len(results) > 20, f"too few text elements checked: {results}"
     labels = {r["label"] for r in results}
-    if path == DEMO_POST:
+    if path == POST:
         assert {"verdict label", "table cell", "section number", "post dek"} <= labels, labels
     if path == CODE_POST:
         assert {"code token", "callout label"} <= labels, labels
@@ -472,12 +477,12 @@ def test_text_contrast_meets_wcag_aa(browser, demo_server, mode, path):
 # --------------------------------------------------------------------------- 6. responsive layout
 
 
-def test_no_horizontal_overflow_at_375px(browser, demo_build, demo_server):
+def test_no_horizontal_overflow_at_375px(browser, notebook_build, notebook_server):
     overflowing = []
     with open_context(browser, viewport={"width": 375, "height": 740}) as context:
         page = context.new_page()
-        for path in site_pages(demo_build):
-            page.goto(demo_server.url + path)
+        for path in site_pages(notebook_build):
+            page.goto(notebook_server.url + path)
             wait_for_fonts(page)
             widths = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if widths[0] > widths[1]:
@@ -498,7 +503,8 @@ WIDE_CONTENT_JS = """async () => {
     el.scrollLeft = 40;
     const scrolled = el.scrollLeft > before;
     el.scrollLeft = before;
-    out.push({kind: el.className || el.tagName, left: box.left, right: box.right,
+    const group = el.matches('.math-display') ? 'math-display' : el.matches('.table-scroll') ? 'table-scroll' : 'pre';
+    out.push({kind: el.className || el.tagName, group, left: box.left, right: box.right,
               overflows: el.scrollWidth > el.clientWidth, overflowX: getComputedStyle(el).overflowX,
               scrolled, viewport: window.innerWidth});
   }
@@ -506,15 +512,22 @@ WIDE_CONTENT_JS = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("path", [DEMO_POST, CODE_POST])
-def test_wide_content_scrolls_in_its_own_container(browser, demo_server, path):
+# What each post holds that is wider than a 375 px screen: the fixture notebook puts a wide table
+# and a wide display formula in POST, and a long line of code in CODE_POST.
+WIDE_ON = {POST: {"math-display", "table-scroll"}, CODE_POST: {"pre"}}
+
+
+@pytest.mark.parametrize("path", [POST, CODE_POST])
+def test_wide_content_scrolls_in_its_own_container(browser, notebook_server, path):
     with open_context(browser, viewport={"width": 375, "height": 740}) as context:
         page = context.new_page()
-        page.goto(demo_server.url + path)
+        page.goto(notebook_server.url + path)
         wait_for_fonts(page)
         boxes = page.evaluate(WIDE_CONTENT_JS)
     assert boxes, "no display math, table or code block found"
     assert any(b["overflows"] for b in boxes), f"nothing is wider than 375px, the test proves nothing: {boxes}"
+    wide = {b["group"] for b in boxes if b["overflows"]}
+    assert WIDE_ON[path] <= wide, f"expected a {sorted(WIDE_ON[path])} wider than 375px, found {sorted(wide)}: {boxes}"
     problems = []
     for b in boxes:
         if b["left"] < -0.5 or b["right"] > b["viewport"] + 0.5:
@@ -537,16 +550,16 @@ SETTLED_SCROLL_JS = """async (id) => {
 
 
 @pytest.mark.parametrize("how", ["opened at the anchor", "in-page link"])
-def test_anchor_jumps_land_on_their_target(browser, demo_server, how):
+def test_anchor_jumps_land_on_their_target(browser, notebook_server, how):
     """Blocks far from the screen are laid out lazily with guessed heights; a smooth jump to an anchor
     must still end with its target at the top (a warming-up widget passed on the way may add a line)."""
     target = "conclusion"
     with open_context(browser, viewport={"width": 1280, "height": 720}, reduced_motion="no-preference") as context:
         page = context.new_page()
         if how == "opened at the anchor":
-            page.goto(f"{demo_server.url}{DEMO_POST}#{target}")
+            page.goto(f"{notebook_server.url}{POST}#{target}")
         else:
-            page.goto(demo_server.url + DEMO_POST)
+            page.goto(notebook_server.url + POST)
             page.evaluate("""(id) => {
                 const link = document.createElement('a');
                 link.href = '#' + id;
@@ -566,12 +579,12 @@ HEADINGS_JS = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6, [r
 ])"""
 
 
-def test_landmarks_and_heading_outline(browser, demo_build, demo_server):
+def test_landmarks_and_heading_outline(browser, notebook_build, notebook_server):
     problems = []
     with open_context(browser) as context:
         page = context.new_page()
-        for path in site_pages(demo_build):
-            page.goto(demo_server.url + path)
+        for path in site_pages(notebook_build):
+            page.goto(notebook_server.url + path)
             where = f"/{path}"
             for role in ("banner", "main", "contentinfo"):
                 count = page.get_by_role(role).count()
@@ -608,13 +621,13 @@ def _ink(image, box: dict, background: float) -> float:
 @pytest.mark.parametrize(
     ("name", "path", "scheme", "width", "title", "last"),
     [
-        ("post-light-1280", DEMO_POST, "light", 1280, ".post-title", ".section-heading >> nth=-1"),
-        ("post-dark-1280", DEMO_POST, "dark", 1280, ".post-title", ".section-heading >> nth=-1"),
-        ("post-dark-375", DEMO_POST, "dark", 375, ".post-title", ".section-heading >> nth=-1"),
+        ("post-light-1280", POST, "light", 1280, ".post-title", ".section-heading >> nth=-1"),
+        ("post-dark-1280", POST, "dark", 1280, ".post-title", ".section-heading >> nth=-1"),
+        ("post-dark-375", POST, "dark", 375, ".post-title", ".section-heading >> nth=-1"),
         ("index-light-375", "", "light", 375, ".page-title", ".post-row-title >> nth=-1"),
     ],
 )
-def test_screenshot_shows_the_page_in_its_scheme(browser, demo_server, name, path, scheme, width, title, last):
+def test_screenshot_shows_the_page_in_its_scheme(browser, notebook_server, name, path, scheme, width, title, last):
     """What a reader sees in a full-page shot: the scheme's background, the title drawn in ink that
     stands out from it, and the last heading of the page drawn too (blocks far from the screen are
     laid out lazily, so an empty shot of them would pass a PNG check)."""
@@ -624,28 +637,34 @@ def test_screenshot_shows_the_page_in_its_scheme(browser, demo_server, name, pat
     target = ARTIFACTS / f"{name}.png"
     with open_context(browser, color_scheme=scheme, viewport={"width": width, "height": 900}) as context:
         page = context.new_page()
-        page.goto(demo_server.url + path)
+        page.goto(notebook_server.url + path)
         # Blocks of a post are drawn only near the screen (content-visibility: auto), so a capture of
         # the whole page would show the ones far from it blank: draw them all, as a reader scrolling sees them.
         page.add_style_tag(content=".post-body * { content-visibility: visible !important; }")
         wait_for_fonts(page)
         boxes = {what: page.locator(selector).bounding_box() for what, selector in (("title", title), ("last", last))}
+        paper = body_background(page)["hex"]  # the scheme's page colour, as the stylesheet computes it
         page.screenshot(path=str(target), full_page=True)
     image = Image.open(target).convert("RGB")
     assert image.width == width
     background = _luminance(image.getpixel((2, image.height // 2)))
     assert background > 0.8 if scheme == "light" else background < 0.2, f"{name}: page background {background:.2f}"
+    # The colour most of the page's left edge is painted in, from the PNG's own pixels, is the scheme's
+    # page colour (within rounding): the shot shows this scheme, not merely some light or dark page.
+    edge = Counter(image.getpixel((2, y)) for y in range(0, image.height, 4)).most_common(1)[0][0]
+    want = tuple(int(paper[i:i + 2], 16) for i in (1, 3, 5))
+    assert max(abs(a - b) for a, b in zip(edge, want)) <= 2, f"{name}: the page is painted {edge}, the scheme's paper is {paper}"
     for what, box in boxes.items():
         assert box and box["width"] > 20 and box["height"] > 8, f"{name}: no {what} on the page"
         assert _ink(image, box, background) > 0.004, f"{name}: the {what} is not drawn (no ink in its box)"
 
 
 @pytest.mark.browser
-def test_maths_in_uppercase_labels_keeps_its_case(browser, demo_server):
+def test_maths_in_uppercase_labels_keeps_its_case(browser, notebook_server):
     """Table headers are upper-cased by the theme; the α inside them must stay α."""
     with open_context(browser) as context:
         page = context.new_page()
-        page.goto(demo_server.url + CODE_POST)
+        page.goto(notebook_server.url + CODE_POST)
         transforms = page.eval_on_selector_all(
             ".data-table th .katex", "els => els.map(e => getComputedStyle(e).textTransform)")
     assert transforms and set(transforms) == {"none"}

@@ -1,12 +1,13 @@
-"""Browser tests for LabPress widgets: the built demo post driven through headless Chromium.
+"""Browser tests for LabPress widgets: the fixture notebook's widget post (tests/sites/notebook/)
+built and driven through headless Chromium.
 
 Every displayed frame is checked against the CPython kernel: the test reads the state back
 from the page's own controls, runs ``labpress.kernel.render_frame`` on it here, and compares
 the SVG (parsed, attribute order ignored), the readouts and the caption with what the page
 shows. Pages are shared per module where possible so Pyodide starts once per page.
 
-Every test here is marked ``browser``; they use the ``browser``, ``demo_build``, ``demo_server``
-and ``site`` fixtures from conftest.py.
+Every test here is marked ``browser``; they use the ``browser``, ``notebook_build``,
+``notebook_server`` and ``site`` fixtures from conftest.py.
 """
 
 from __future__ import annotations
@@ -26,25 +27,28 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import REPO
-from support import StaticServer
+from conftest import NOTEBOOK, REPO
+from support import StaticServer, wait_until
 from labpress.kernel import render_frame
 
 pytestmark = pytest.mark.browser
 
-DEMO_POST = "regularisation-four-knobs/"
+POST = "dials-and-handles/"
 ARTIFACTS = REPO / "tests" / "artifacts"
 WAIT_S = 60  # Pyodide start-up is seconds here, more under load: never assert on timing
 WAIT_MS = WAIT_S * 1000
 
-# Demo widget instances on the demo post: figure id -> widget module name.
-DEMO_WIDGETS = {
-    "widget-l1-vs-l2-1": "l1_vs_l2",
-    "widget-adam-decay-1": "adam_decay",
-    "widget-dropout-1": "dropout",
-    "widget-batchnorm-noise-1": "batchnorm_noise",
+# The widget instances on POST, in page order: figure id -> widget module name (tests/sites/notebook/widgets/).
+# Between them they have every kind of control: slider, toggle, seed, choice and point.
+WIDGETS = {
+    "widget-decay-1": "decay",          # slider
+    "widget-coins-1": "coins",          # slider, toggle, seed
+    "widget-centre-1": "centre",        # choice, slider
+    "widget-mirror-1": "mirror",        # point, slider: live only (a Point has no pre-computed frames)
+    "widget-parabola-1": "parabola",    # one slider of 1001 states: live only (past [widgets] max_states)
 }
-FRAMED = ["adam_decay", "dropout", "batchnorm_noise"]  # pre-computed frames; l1_vs_l2 has a Point: live only
+FRAMED = ["decay", "coins", "centre"]  # the widgets with pre-computed frames
+LIVE = "widget-mirror-1"  # the live widget with a point handle, which most tests below drive
 
 # Attributes the runtime adds to a kernel's handle to make it operable (see decorateHandles in controls.js).
 HANDLE_DECORATION = {"role", "aria-roledescription", "aria-describedby", "tabindex", "data-label", "aria-disabled"}
@@ -54,7 +58,7 @@ HANDLE_DECORATION = {"role", "aria-roledescription", "aria-describedby", "tabind
 
 
 @functools.cache
-def load_widget(name: str, folder: Path = REPO / "widgets"):
+def load_widget(name: str, folder: Path = NOTEBOOK / "widgets"):
     """The Widget object of ``folder/name.py``, imported by path (not through sys.path)."""
     path = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"_lp_browser_test_{name}_{abs(hash(str(path)))}", path)
@@ -446,6 +450,29 @@ def seed_actions(fig_id, name, rolls):
     ]
 
 
+def choice_actions(fig_id, name, control):
+    options = [option for option, _ in control.options]
+
+    def checked_index(page) -> int:
+        return int(page.locator(f"#{fig_id} .widget-controls [data-control='{name}']:checked").get_attribute("value"))
+
+    def click_next(page):
+        index = (checked_index(page) + 1) % len(options)
+        page.locator(f"#{fig_id} .widget-controls [data-control='{name}'][value='{index}']").click()
+
+    def arrow_down(page):  # a radio group moves its choice to the next option (wrapping) on ArrowDown
+        index = checked_index(page)
+        press_on(page, page.locator(f"#{fig_id} .widget-controls [data-control='{name}'][value='{index}']"), "ArrowDown")
+
+    def next_option(s):
+        return {**s, name: options[(options.index(s[name]) + 1) % len(options)]}
+
+    return [
+        (f"{name}: mouse click on the next option", click_next, next_option),
+        (f"{name}: ArrowDown key on the chosen option", arrow_down, next_option),
+    ]
+
+
 def point_actions(fig_id, name, control):
     def arrows(page):
         handle = handle_locator(page, fig_id, name)
@@ -472,6 +499,8 @@ def widget_actions(fig_id: str, widget) -> list:
             actions += toggle_actions(fig_id, name)
         elif control.kind == "seed":
             actions += seed_actions(fig_id, name, control.rolls)
+        elif control.kind == "choice":
+            actions += choice_actions(fig_id, name, control)
         elif control.kind == "point":
             actions += point_actions(fig_id, name, control)
         else:
@@ -482,7 +511,7 @@ def widget_actions(fig_id: str, widget) -> list:
 # --------------------------------------------------------------------------- shared pages
 
 
-class DemoPage:
+class SharedPage:
     """A shared page and what it recorded since it opened."""
 
     def __init__(self, page, recorder):
@@ -491,29 +520,29 @@ class DemoPage:
 
 
 @pytest.fixture(scope="module")
-def demo_page(browser, demo_server):
-    """One page of the demo post (pre-computed frames where the build made them), shared by the module."""
+def post_page(browser, notebook_server):
+    """One page of the widget post (pre-computed frames where the build made them), shared by the module."""
     with open_context(browser, viewport={"width": 1280, "height": 900}, color_scheme="light") as context:
-        page, recorder, _ = open_page(context, demo_server.url + DEMO_POST)
-        yield DemoPage(page, recorder)
+        page, recorder, _ = open_page(context, notebook_server.url + POST)
+        yield SharedPage(page, recorder)
 
 
 @pytest.fixture(scope="module")
-def forced_page(browser, demo_server):
-    """The demo post with ?labpress-force-pyodide=1: every widget answers from Pyodide."""
+def forced_page(browser, notebook_server):
+    """The widget post with ?labpress-force-pyodide=1: every widget answers from Pyodide."""
     with open_context(browser, viewport={"width": 1280, "height": 900}) as context:
-        page, recorder, _ = open_page(context, demo_server.url + DEMO_POST + "?labpress-force-pyodide=1")
+        page, recorder, _ = open_page(context, notebook_server.url + POST + "?labpress-force-pyodide=1")
         assert page.evaluate("() => window.labpress.pyodideReady()") is True, "Pyodide did not start"
-        yield DemoPage(page, recorder)
+        yield SharedPage(page, recorder)
 
 
 # --------------------------------------------------------------------------- 1. every control, mouse and keyboard
 
 
-@pytest.mark.parametrize("fig_id", list(DEMO_WIDGETS))
-def test_controls_update_figure_like_the_kernel(demo_page, fig_id):
-    page = demo_page.page
-    name = DEMO_WIDGETS[fig_id]
+@pytest.mark.parametrize("fig_id", list(WIDGETS))
+def test_controls_update_figure_like_the_kernel(post_page, fig_id):
+    page = post_page.page
+    name = WIDGETS[fig_id]
     widget = load_widget(name)
     live = name not in FRAMED
     page.locator(f"#{fig_id}").scroll_into_view_if_needed()
@@ -530,10 +559,8 @@ def test_controls_update_figure_like_the_kernel(demo_page, fig_id):
         act(page)
         expected_state = expect(before["state"]) if expect else None
         if expected_state is None:  # a pixel-dependent move: wait for the control to change, whatever it became
-            deadline = time.monotonic() + WAIT_S
-            while snapshot(page, fig_id)["state"] == before["state"]:
-                assert time.monotonic() < deadline, f"{description}: the control did not change"
-                page.wait_for_timeout(50)
+            wait_until(lambda: snapshot(page, fig_id)["state"] != before["state"],
+                       f"{description}: the control to change", WAIT_S)
         try:
             snap, frame = wait_settled(page, fig_id, widget, expect_state=expected_state)
         except AssertionError as exc:
@@ -569,15 +596,15 @@ def frame_key_states(widget, keys: list[str]) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("name", FRAMED)
-def test_precomputed_frames_equal_pyodide(forced_page, demo_build, name):
+def test_precomputed_frames_equal_pyodide(forced_page, notebook_build, name):
     page = forced_page.page
-    fig_id = next(i for i, n in DEMO_WIDGETS.items() if n == name)
+    fig_id = next(i for i, n in WIDGETS.items() if n == name)
     widget = load_widget(name)
     figure = page.locator(f"#{fig_id}")
     frames_url = figure.get_attribute("data-frames")
     caption = figure.get_attribute("data-caption")
     assert frames_url, f"#{fig_id} has no pre-computed frames"
-    frames = json.loads((demo_build / frames_url.lstrip("/")).read_text(encoding="utf-8"))["frames"]
+    frames = json.loads((notebook_build / frames_url.lstrip("/")).read_text(encoding="utf-8"))["frames"]
     space = widget.state_space()
     assert len(frames) == functools.reduce(lambda a, b: a * b, map(len, space)), "not every state was pre-computed"
 
@@ -605,15 +632,15 @@ def test_precomputed_frames_equal_pyodide(forced_page, demo_build, name):
 # --------------------------------------------------------------------------- 3. clean console, nothing off-site
 
 
-def test_no_console_errors_and_nothing_leaves_localhost(demo_page):
-    page, recorder = demo_page.page, demo_page.recorder
+def test_no_console_errors_and_nothing_leaves_localhost(post_page):
+    page, recorder = post_page.page, post_page.recorder
     assert page.evaluate("() => window.labpress.pyodideReady()") is True
-    fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
-    strength = snapshot(page, fig_id)["state"]["strength"]
-    target = 0.5 if strength != 0.5 else 0.55
-    page.evaluate("([id, t]) => window.labpress.widgets.get(id).render({strength: t})", [fig_id, target])
+    fig_id, widget = LIVE, load_widget(WIDGETS[LIVE])
+    slope = snapshot(page, fig_id)["state"]["slope"]
+    target = 0.5 if slope != 0.5 else 0.6
+    page.evaluate("([id, t]) => window.labpress.widgets.get(id).render({slope: t})", [fig_id, target])
     snap, _ = wait_settled(page, fig_id, widget)
-    assert snap["state"]["strength"] == target and snap["source"] == "pyodide"
+    assert snap["state"]["slope"] == target and snap["source"] == "pyodide"
 
     assert any(url.endswith("pyodide.asm.wasm") for url in recorder.requests), \
         "the worker's requests were not seen, so this test proves nothing"
@@ -631,13 +658,13 @@ def test_no_console_errors_and_nothing_leaves_localhost(demo_page):
 # --------------------------------------------------------------------------- 4. without JavaScript
 
 
-def test_first_frames_without_javascript(browser, demo_server):
+def test_first_frames_without_javascript(browser, notebook_server):
     with open_context(browser, java_script_enabled=False) as context:
         page = context.new_page()
-        page.goto(demo_server.url + DEMO_POST)
+        page.goto(notebook_server.url + POST)
         ids = page.eval_on_selector_all("figure.widget", "els => els.map(e => e.id)")
-        assert ids == list(DEMO_WIDGETS), ids
-        for fig_id, name in DEMO_WIDGETS.items():
+        assert ids == list(WIDGETS), ids
+        for fig_id, name in WIDGETS.items():
             widget = load_widget(name)
             snap = snapshot(page, fig_id)
             assert "is-enhanced" not in snap["classes"], "the runtime ran although JavaScript is off"
@@ -731,7 +758,7 @@ def test_kernel_error_keeps_figure_and_recovers(browser, fragile_site):
 PYODIDE_FOLDER = re.compile(r"/assets/pyodide-[^/]+/")
 
 
-def test_pyodide_blocked_keeps_static_frame(browser, demo_server):
+def test_pyodide_blocked_keeps_static_frame(browser, notebook_server):
     with open_context(browser, viewport={"width": 1280, "height": 900}) as context:
         blocked: list[str] = []
 
@@ -740,12 +767,12 @@ def test_pyodide_blocked_keeps_static_frame(browser, demo_server):
             route.abort()
 
         context.route(PYODIDE_FOLDER, block)  # added before the Recorder's catch-all, so it is tried after it
-        page, recorder, _ = open_page(context, demo_server.url + DEMO_POST)
-        fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
+        page, recorder, _ = open_page(context, notebook_server.url + POST)
+        fig_id, widget = LIVE, load_widget(WIDGETS[LIVE])
         static, _ = wait_settled(page, fig_id, widget)
         defaults = static["state"]
 
-        handle = handle_locator(page, fig_id, "optimum")
+        handle = handle_locator(page, fig_id, "spot")
         handle.focus()
         page.keyboard.press("ArrowRight")
         page.wait_for_function("id => document.getElementById(id).classList.contains('is-static')",
@@ -762,10 +789,10 @@ def test_pyodide_blocked_keeps_static_frame(browser, demo_server):
         assert handle.get_attribute("aria-disabled") == "true" and handle.get_attribute("tabindex") is None
 
         # Widgets with pre-computed frames do not need Python: they keep working.
-        adam_id, adam = "widget-adam-decay-1", load_widget("adam_decay")
-        press_on(page, control_locator(page, adam_id, "lam"), "ArrowRight")
-        adam_snap, _ = wait_settled(page, adam_id, adam, expect_state={"lam": 0.045})
-        assert adam_snap["source"] == "frames" and not adam_snap["status"]
+        framed_id, framed = "widget-decay-1", load_widget("decay")
+        press_on(page, control_locator(page, framed_id, "rate"), "ArrowRight")
+        framed_snap, _ = wait_settled(page, framed_id, framed, expect_state={"rate": 0.4})
+        assert framed_snap["source"] == "frames" and not framed_snap["status"]
 
         assert not recorder.errors, recorder.errors
         unexpected = [e for e in recorder.console_errors() if not any(u in e for u in blocked)]
@@ -776,10 +803,13 @@ def test_pyodide_blocked_keeps_static_frame(browser, demo_server):
 
 CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
 CSP_REPORT_PATH = "/__csp-report"
+# An image the test itself asks for at the end, which the policy refuses: once the report of that
+# violation has arrived, the reports of any earlier one (in the page or in the worker) have too.
+CSP_SENTINEL_HOST = "csp-sentinel.invalid"
 
 
 class CspServer:
-    """The demo build with an enforced strict CSP, and the same policy in report-only mode with a
+    """A build served with an enforced strict CSP, and the same policy in report-only mode with a
     report-uri, so violations inside the worker (where no page listener sees them) reach us too."""
 
     def __init__(self, directory: Path):
@@ -812,34 +842,43 @@ class CspServer:
         self.httpd.server_close()
 
 
-def test_strict_csp_live_widget(browser, demo_build):
-    server = CspServer(demo_build)
+def test_strict_csp_live_widget(browser, notebook_build):
+    server = CspServer(notebook_build)
     try:
         with open_context(browser, viewport={"width": 1280, "height": 900}) as context:
-            page, recorder, response = open_page(context, server.url + DEMO_POST)
+            page, recorder, response = open_page(context, server.url + POST)
             assert response.headers.get("content-security-policy") == CSP
             assert page.evaluate("() => window.labpress.pyodideReady()") is True, "Pyodide did not start under the CSP"
 
-            fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
+            fig_id, widget = LIVE, load_widget(WIDGETS[LIVE])
             before, _ = wait_settled(page, fig_id, widget)
-            press_on(page, handle_locator(page, fig_id, "optimum"), "ArrowLeft")
-            x, y = before["state"]["optimum"]
+            press_on(page, handle_locator(page, fig_id, "spot"), "ArrowLeft")
+            x, y = before["state"]["spot"]
             after, _ = wait_settled(page, fig_id, widget,
-                                    expect_state={**before["state"], "optimum": [tidy(x - 0.05), y]})
+                                    expect_state={**before["state"], "spot": [tidy(x - 0.05), y]})
             assert after["source"] == "pyodide"
             assert canonical_svg(after["svg"], after["state"]) != canonical_svg(before["svg"], before["state"])
 
-            adam_id = "widget-adam-decay-1"
-            press_on(page, control_locator(page, adam_id, "lam"), "ArrowLeft")
-            assert wait_settled(page, adam_id, load_widget("adam_decay"), expect_state={"lam": 0.035})[0]["source"] == "frames"
+            framed_id = "widget-decay-1"
+            press_on(page, control_locator(page, framed_id, "rate"), "ArrowLeft")
+            assert wait_settled(page, framed_id, load_widget("decay"), expect_state={"rate": 0.2})[0]["source"] == "frames"
 
-            page.wait_for_timeout(1000)  # grace for report POSTs already on their way; no assertion on timing
+            page.evaluate("(host) => { new Image().src = `https://${host}/last.png`; }", CSP_SENTINEL_HOST)
+            wait_until(lambda: any(CSP_SENTINEL_HOST in report for report in server.reports),
+                       "the report of the test's own last violation", WAIT_S)
+            page.wait_for_function("(host) => window.__lpTest.violations.some((v) => v.includes(host))",
+                                   arg=CSP_SENTINEL_HOST, timeout=WAIT_MS)
+
+            def others(texts):  # everything but the test's own violation
+                return [text for text in texts if CSP_SENTINEL_HOST not in text]
+
             csp_console = [f"{kind}: {text}" for kind, text, _ in recorder.console
-                           if "content security policy" in text.lower() or "content-security-policy" in text.lower()]
+                           if ("content security policy" in text.lower() or "content-security-policy" in text.lower())
+                           and CSP_SENTINEL_HOST not in text]
             assert not csp_console, csp_console
-            assert page.evaluate("() => window.__lpTest.violations") == []
-            assert not server.reports, server.reports
-            assert not recorder.errors and not recorder.console_errors(), recorder.errors + recorder.console_errors()
+            assert others(page.evaluate("() => window.__lpTest.violations")) == []
+            assert others(server.reports) == [], server.reports
+            assert not recorder.errors and not others(recorder.console_errors()), recorder.errors + recorder.console_errors()
     finally:
         server.close()
 
@@ -847,35 +886,35 @@ def test_strict_csp_live_widget(browser, demo_build):
 # --------------------------------------------------------------------------- 8. the latest state wins
 
 
-def test_latest_state_wins(demo_page):
-    page = demo_page.page
-    fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
+def test_latest_state_wins(post_page):
+    page = post_page.page
+    fig_id, widget = LIVE, load_widget(WIDGETS[LIVE])
     assert page.evaluate("() => window.labpress.pyodideReady()") is True
     start, _ = wait_settled(page, fig_id, widget)
     posted_before = page.evaluate("() => window.__lpTest.posted")
 
     # A burst of arrow keys on the handle, faster than Pyodide answers.
-    handle = handle_locator(page, fig_id, "optimum")
+    handle = handle_locator(page, fig_id, "spot")
     handle.focus()
     presses = 14
     for _ in range(presses):
         page.keyboard.press("ArrowLeft")
-    x, y = start["state"]["optimum"]
-    control = widget.controls["optimum"]
+    x, y = start["state"]["spot"]
+    control = widget.controls["spot"]
     want = [tidy(max(x - presses * control.step, control.x[0])), y]
-    snap, _ = wait_settled(page, fig_id, widget, expect_state={**start["state"], "optimum": want})
+    snap, _ = wait_settled(page, fig_id, widget, expect_state={**start["state"], "spot": want})
     posted = page.evaluate("() => window.__lpTest.posted") - posted_before
     assert 1 <= posted <= presses, posted
     assert page.evaluate("() => document.activeElement && document.activeElement.matches('circle.lp-handle')"), \
         "the handle lost focus across frame swaps"
 
     # A burst through the runtime's API: every promise resolves, the last state is what stays.
-    strengths = [0.4, 1.55, 0.7, 1.9, 0.45, 1.25, 0.85, 1.6]
+    slopes = [-1.5, 0.8, -0.3, 1.9, 0.4, -1.2, 0.6, 1.3]
     results = page.evaluate(
-        """([id, list]) => Promise.all(list.map(t => window.labpress.widgets.get(id).render({strength: t})))""",
-        [fig_id, strengths])
-    assert len(results) == len(strengths) and all("svg" in r for r in results), results
-    final_state = {**snap["state"], "strength": strengths[-1]}
+        """([id, list]) => Promise.all(list.map(t => window.labpress.widgets.get(id).render({slope: t})))""",
+        [fig_id, slopes])
+    assert len(results) == len(slopes) and all("svg" in r for r in results), results
+    final_state = {**snap["state"], "slope": slopes[-1]}
     final = kernel_frame(widget, final_state, snap["template"])
     assert results[-1] == {"svg": final.svg, "readouts": final.readouts, "caption": final.caption}
     settled, _ = wait_settled(page, fig_id, widget, expect_state=final_state)
@@ -888,10 +927,10 @@ def test_latest_state_wins(demo_page):
 # --------------------------------------------------------------------------- 9. the runtime waits for the first paint
 
 
-def test_runtime_runs_after_the_first_paint(browser, demo_server):
+def test_runtime_runs_after_the_first_paint(browser, notebook_server):
     """The figures are in the page already: the runtime module is imported only once it has painted."""
     with open_context(browser, viewport={"width": 1280, "height": 720}) as context:
-        page, recorder, _ = open_page(context, demo_server.url + DEMO_POST)
+        page, recorder, _ = open_page(context, notebook_server.url + POST)
         times = page.evaluate("""() => ({
             fcp: performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? null,
             runtime: performance.getEntriesByName('labpress-runtime')[0]?.startTime ?? null,
@@ -899,21 +938,21 @@ def test_runtime_runs_after_the_first_paint(browser, demo_server):
         })""")
         assert times["fcp"] is not None and times["runtime"] is not None, times
         assert times["runtime"] >= times["fcp"], f"the widget runtime ran before the first paint: {times}"
-        assert times["enhanced"] == len(DEMO_WIDGETS), times
+        assert times["enhanced"] == len(WIDGETS), times
         assert not recorder.errors and not recorder.console_errors(), (recorder.errors, recorder.console_errors())
 
 
 # --------------------------------------------------------------------------- 10. frames are patched in place
 
 
-def test_new_frames_keep_the_elements_the_reader_holds(demo_page):
+def test_new_frames_keep_the_elements_the_reader_holds(post_page):
     """A new frame changes the figure in place: the SVG and a focused handle stay the same elements
     (focus and hover are not lost), and the markup still equals the kernel's."""
-    page = demo_page.page
-    fig_id, widget = "widget-l1-vs-l2-1", load_widget("l1_vs_l2")
+    page = post_page.page
+    fig_id, widget = LIVE, load_widget(WIDGETS[LIVE])
     assert page.evaluate("() => window.labpress.pyodideReady()") is True
     wait_settled(page, fig_id, widget)
-    handle = handle_locator(page, fig_id, "optimum")
+    handle = handle_locator(page, fig_id, "spot")
     handle.scroll_into_view_if_needed()
     handle.focus()
     page.evaluate("""(id) => {
@@ -921,11 +960,11 @@ def test_new_frames_keep_the_elements_the_reader_holds(demo_page):
         window.__lpHeld = {svg: fig.querySelector('.widget-stage svg'), handle: document.activeElement};
     }""", fig_id)
     before = snapshot(page, fig_id)
-    x, y = before["state"]["optimum"]
-    control = widget.controls["optimum"]
+    x, y = before["state"]["spot"]
+    control = widget.controls["spot"]
     move = control.step if x + control.step <= control.x[1] else -control.step
     page.keyboard.press("ArrowRight" if move > 0 else "ArrowLeft")
-    expected = {**before["state"], "optimum": [tidy(x + move), y]}
+    expected = {**before["state"], "spot": [tidy(x + move), y]}
     snap, _ = wait_settled(page, fig_id, widget, expect_state=expected)
     assert canonical_svg(snap["svg"], snap["state"]) != canonical_svg(before["svg"], before["state"]), "no new frame"
     kept = page.evaluate("""(id) => {
