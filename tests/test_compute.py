@@ -86,7 +86,6 @@ def test_figure_caption_formats_values_like_widget_captions(site):
 
 def test_code_blocks_are_recorded_with_their_digests(site):
     site.post("p.md", HEAD + run("a = 1\n") + "\n" + figure("plt.plot([a])\n"))
-    from labpress.cache.posts import BuildCache  # noqa: F401 (the record travels in RenderedBody)
     from labpress.config.schema import load_config
     from labpress.errors import ErrorSink
     from labpress.markdown import render_body
