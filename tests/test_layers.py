@@ -85,3 +85,12 @@ def test_imports_only_go_down(path):
         assert layer_of(there) < level, (
             f"generator/{path.relative_to(PACKAGE)}:{line} imports labpress.{there}, which is not below"
             f" '{here}' in LAYERS")
+
+
+def test_the_wheel_lists_every_package():
+    """pyproject.toml names the packages the wheel carries: a new folder of generator/ must be listed."""
+    import tomllib
+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {"labpress." + p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file()}
+    assert folders | {"labpress"} == listed, "add to (or remove from) [tool.setuptools] packages in pyproject.toml"
