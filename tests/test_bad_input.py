@@ -202,9 +202,9 @@ def test_block_inside_a_quote_renders_as_a_block(site):
     pytest.param("> ::: hypothesis\n> x\n> :::\n", "content/p.md:5:3: error: block 'hypothesis' must stand at the top"
                  " level of the post, not inside a list, quote or other block", id="section-block-in-quote"),
     pytest.param("> ::: zzz\n> x\n> :::\n", "content/p.md:5:7: error: unknown block 'zzz'; known blocks: hypothesis,"
-                 " conclusion, note, warning, widget, table", id="unknown-in-quote"),
+                 " conclusion, note, tip, important, warning, caution, widget, table", id="unknown-in-quote"),
     pytest.param("::: " + "n" * 3000 + "\nx\n:::\n", "content/p.md:5:5: error: unknown block '" + "n" * 79 + "…'; known"
-                 " blocks: hypothesis, conclusion, note, warning, widget, table", id="long-name-quoted-short"),
+                 " blocks: hypothesis, conclusion, note, tip, important, warning, caution, widget, table", id="long-name-quoted-short"),
 ])
 def test_block_errors_inside_a_quote(built, body, expected):
     site, before = built
@@ -323,7 +323,7 @@ def test_positions_after_cr_line_endings(built):
     site, before = built
     write_bytes(site, "p.md", FM.replace("\n", "\r").encode() + b"\r::: zzz\rx\r:::\r")
     refused(site, before, "content/p.md:6:5: error: unknown block 'zzz'; known blocks: hypothesis, conclusion, note,"
-            " warning, widget, table")
+            " tip, important, warning, caution, widget, table")
 
 
 def test_many_headings_with_one_title_take_linear_time(site):

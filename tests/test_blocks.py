@@ -72,7 +72,7 @@ def test_reading_time_from_prose(site):
 def test_unknown_block_with_suggestion(site):
     result, _ = build_post(site, "\n::: hypotesis\nH\n:::\n")
     assert result.errors == [
-        "content/p.md:8:5: error: unknown block 'hypotesis' (did you mean 'hypothesis'?); known blocks: hypothesis, conclusion, note, warning, widget, table"
+        "content/p.md:8:5: error: unknown block 'hypotesis' (did you mean 'hypothesis'?); known blocks: hypothesis, conclusion, note, tip, important, warning, caution, widget, table"
     ]
 
 

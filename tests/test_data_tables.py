@@ -280,7 +280,7 @@ ERRORS = [
                  {"t_csv": TITRATION}, f"{E}:11:8: error: the label 'tbl-x' is already the label of the table at"
                  " line 6", id="duplicate-label"),
     pytest.param("::: tabel data/t.csv\n:::\n", {}, f"{E}:6:5: error: unknown block 'tabel' (did you mean"
-                 " 'table'?); known blocks: hypothesis, conclusion, note, warning, widget, table", id="misspelt-block"),
+                 " 'table'?); known blocks: hypothesis, conclusion, note, tip, important, warning, caution, widget, table", id="misspelt-block"),
     pytest.param("::: table data/t.csv\ncaption: x\n", {"t_csv": TITRATION},
                  f"{E}:6:1: error: block 'table' is never closed: end it with a line ':::'", id="never-closed"),
 ]

@@ -640,7 +640,7 @@ def test_error_lines_show_control_characters_as_escapes():
     assert output.splitlines()[:2] == [
         "content/a\\nb\\x1b[31m.md:1:1: error: front matter is missing the required field 'date'",
         "content/a\\nb\\x1b[31m.md:5:5: error: unknown block '\\x1b[2j\\u202e'; known blocks: hypothesis, conclusion,"
-        " note, warning, widget, table"], output
+        " note, tip, important, warning, caution, widget, table"], output
 
 
 def test_the_watchdog_fails_a_hang():

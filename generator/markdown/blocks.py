@@ -16,12 +16,13 @@ from mdit_py_plugins.container import container_plugin
 from labpress.errors import did_you_mean, shorten
 from labpress.content.frontmatter import VERDICT_MARKS, VERDICT_PHRASES  # noqa: F401 (used here, and imported from here)
 
+# Callouts (GitHub's and Quarto's set), each with the label it shows unless its fence gives a title.
+CALLOUTS = {"note": "Note", "tip": "Tip", "important": "Important", "warning": "Warning", "caution": "Caution"}
 # name -> where it may stand: "top" (a section of its own) or "anywhere".
 BLOCKS = {
     "hypothesis": "top",
     "conclusion": "top",
-    "note": "anywhere",
-    "warning": "anywhere",
+    **{name: "anywhere" for name in CALLOUTS},
     "widget": "anywhere",  # its body is YAML, not Markdown: see markdown/widgets.py
     "table": "anywhere",  # '::: table PATH', its body YAML options, not Markdown: see markdown/datatables.py
 }
@@ -90,6 +91,10 @@ def _check_blocks(state) -> None:
                     token.meta["name"] = ""
                 else:
                     token.meta["widget"] = words[1]
+            elif name in CALLOUTS:
+                title = _callout_title(name, opening, col - 1 + len(fence), line, sink)
+                if title:
+                    token.meta["title"] = title
             elif len(words) > 1:
                 sink.add(line, col, f"block '{name}' takes no arguments, found '{shorten(' '.join(words[1:]))}'")
             elif BLOCKS[name] == "top":
@@ -106,6 +111,50 @@ def _check_blocks(state) -> None:
         elif token.type == "container_block_close":
             token.meta["name"] = block_name(stack.pop())
     _collapse_widget_blocks(state)
+
+
+def _callout_title(name: str, opening: str, after_name_from: int, line: int, sink) -> str | None:
+    """The title of a callout's fence (``::: tip "Rule of thumb"``), or None; errors at their column.
+
+    ``after_name_from`` is the 0-based column just after the fence's colons in ``opening``. The
+    title is one string in straight double quotes, where ``\\"`` is a quote and ``\\\\`` a backslash.
+    """
+    at = after_name_from
+    while at < len(opening) and opening[at] in " \t":
+        at += 1
+    at += len(name)  # the name, as written (any case)
+    while at < len(opening) and opening[at] in " \t":
+        at += 1
+    rest = opening[at:].rstrip()
+    if not rest:
+        return None
+    example = f'::: {name} "Rule of thumb"'
+    if rest[0] != '"':
+        sink.add(line, at + 1, f"the title of block '{name}' goes in double quotes, as in '{example}';"
+                               f" found '{shorten(rest)}'")
+        return None
+    chars: list[str] = []
+    i = 1
+    while i < len(rest) and rest[i] != '"':
+        if rest[i] == "\\" and i + 1 < len(rest) and rest[i + 1] in '"\\':
+            i += 1
+        chars.append(rest[i])
+        i += 1
+    if i >= len(rest):
+        sink.add(line, at + 1, f"the title of block '{name}' is never closed: end it with '\"', as in '{example}'")
+        return None
+    after = rest[i + 1:]
+    if after.strip():
+        extra = at + i + 1 + (len(after) - len(after.lstrip()))
+        sink.add(line, extra + 1, f"block '{name}' takes one title in double quotes; found"
+                                  f" '{shorten(after.strip())}' after it")
+        return None
+    title = "".join(chars).strip()
+    if not title:
+        sink.add(line, at + 1, f"the title of block '{name}' is empty: leave the quotes out for"
+                               f" '{CALLOUTS[name]}'")
+        return None
+    return title
 
 
 def _collapse_widget_blocks(state) -> None:
@@ -158,10 +207,15 @@ def _render_open(self, tokens, idx, options, env) -> str:
             f'<p class="verdict-phrase">{VERDICT_PHRASES.get(meta.verdict, "")}</p>\n'
             '<div class="verdict-body">\n'
         )
-    if name in ("note", "warning"):
-        label = "Note" if name == "note" else "Warning"
-        return (f'<aside class="callout callout--{name}" aria-label="{label}">\n'
-                f'<p class="callout-label">{label}</p>\n')
+    if name in CALLOUTS:
+        kind = CALLOUTS[name]
+        title = token.meta.get("title")
+        if not title:
+            return (f'<aside class="callout callout--{name}" aria-label="{kind}">\n'
+                    f'<p class="callout-label">{kind}</p>\n')
+        return (f'<aside class="callout callout--{name}" aria-label="{kind}: {escapeHtml(title)}">\n'
+                f'<p class="callout-label"><span class="callout-kind">{kind}</span>'
+                f' <span class="callout-title">{escapeHtml(title)}</span></p>\n')
     return "<div>\n"
 
 
@@ -169,6 +223,6 @@ def _render_close(self, tokens, idx, options, env) -> str:
     name = block_name(tokens[idx])
     if name in ("hypothesis", "conclusion"):
         return "</div>\n</div>\n"
-    if name in ("note", "warning"):
+    if name in CALLOUTS:
         return "</aside>\n"
     return "</div>\n"
