@@ -14,7 +14,8 @@ from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent.parent
 VENDORED = {
-    "katex": ["package.json", "dist/katex.min.js", "dist/katex.min.css", "dist/fonts/*.woff2"],
+    # dist/contrib/mhchem.js: the extension math/katex.py loads (\ce, \pu)
+    "katex": ["package.json", "dist/katex.min.js", "dist/contrib/mhchem.js", "dist/katex.min.css", "dist/fonts/*.woff2"],
     "pyodide": ["package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
 }
 

@@ -21,7 +21,8 @@ def test_wheel_builds_a_site_without_node_modules(tmp_path):
     for needed in ("labpress/_themes/default/templates/base.html", "labpress/kernel/widget.py",
                    "labpress/browser/runtime/main.js", "labpress/browser/runtime/worker.js",
                    "labpress/browser/runtime/loader.js", "labpress/browser/runtime/bootstrap.py", "labpress/browser/reload.js",
-                   "labpress/_vendor/katex/dist/katex.min.js", "labpress/_vendor/pyodide/pyodide.asm.wasm"):
+                   "labpress/_vendor/katex/dist/katex.min.js", "labpress/_vendor/katex/dist/contrib/mhchem.js",
+                   "labpress/_vendor/pyodide/pyodide.asm.wasm"):
         assert needed in names, needed
     assert not [n for n in names if n.endswith((".woff", ".ttf"))]
 
@@ -40,12 +41,13 @@ def test_wheel_builds_a_site_without_node_modules(tmp_path):
                           capture_output=True, text=True)
     assert made.returncode == 0, made.stderr
     post = site / "content" / "first-light.md"
-    post.write_text(post.read_text().replace("## Method\n", "## Method\n\nEnergy $E = mc^2$.\n\n::: widget dial\n:::\n"))
+    post.write_text(post.read_text().replace("## Method\n", "## Method\n\nEnergy $E = mc^2$ from $\\ce{2H2 + O2 -> 2H2O}$.\n\n::: widget dial\n:::\n"))
     built = subprocess.run([labpress, "build", "--drafts"], cwd=site, env=env, capture_output=True, text=True)
     assert built.returncode == 0, built.stderr
     assert not any(p.name == "node_modules" for p in tmp_path.rglob("node_modules"))
     page = (site / "build" / "first-light" / "index.html").read_text()
     assert '<span class="katex">' in page and 'id="widget-dial-1"' in page
+    assert "\\ce{2H2 + O2 -&gt; 2H2O}</annotation>" in page  # mhchem, from the wheel
     out = site / "build" / "assets"
     assert list(out.glob("katex/fonts/*.woff2")) and list(out.glob("pyodide-*/pyodide.asm.wasm"))
     assert list(out.glob("python-*/labpress/kernel/widget.py")) and list(out.glob("runtime-*/worker.js"))

@@ -1,10 +1,11 @@
 """TeX to HTML with KaTeX, run inside Python by quickjs-ng: no node at build time.
 
 One JavaScript context per process, bounded in time per formula, memory and
-stack. Results are cached on disk, keyed by the TeX, display mode, macros and
-KaTeX version, so an unchanged formula is never typeset twice, even across
-builds. Each cached row carries a digest of its HTML, checked when read: a
-damaged row is typeset again, never shown.
+stack, with KaTeX's extensions loaded (mhchem: ``\\ce{…}`` and ``\\pu{…}``, from the
+same npm package). Results are cached on disk, keyed by the TeX, display mode,
+macros, KaTeX version and the extensions loaded, so an unchanged formula is
+never typeset twice, even across builds. Each cached row carries a digest of
+its HTML, checked when read: a damaged row is typeset again, never shown.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Callable
 
 from labpress.theme.lookup import find_node_package, package_version
 from labpress.cache.digests import digest
-from labpress.errors import warn
+from labpress.errors import ConfigError, warn
 from labpress.limits import DEFAULT_SECONDS
 from labpress.cache.store import BUSY_SECONDS, busy_error, checked, is_busy, open_store, rollback, set_aside
 
@@ -32,11 +33,18 @@ function labpressRender(tex, optionsJson) {
     if (e instanceof katex.ParseError) {
       return JSON.stringify({error: e.rawMessage || e.message, position: e.position === undefined ? null : e.position});
     }
+    if (Array.isArray(e) && e.length === 2) {  // mhchem throws [code, message]
+      return JSON.stringify({error: String(e[1]), position: null});
+    }
     return JSON.stringify({error: String(e && e.message || e), position: null});
   }
 }
 """
 
+
+# KaTeX's contrib extensions loaded after KaTeX itself, from its npm package (the files node's
+# ``require('katex/contrib/NAME')`` loads, so the HTML is node's). Part of every formula's cache key.
+EXTENSIONS = ("mhchem",)
 
 CACHE_NAME = "katex.sqlite"
 _CACHE_VERSION = 2
@@ -56,14 +64,27 @@ class TexError(Exception):
     position: int | None
 
 
+def extension_file(katex_dir: Path, name: str) -> Path:
+    """The script of KaTeX's contrib extension ``name`` (``dist/contrib/NAME.js``), in a checkout's
+    node_modules or in the wheel."""
+    return katex_dir / "dist" / "contrib" / f"{name}.js"
+
+
 class KatexRenderer:
     def __init__(self, katex_dir: Path, macros: dict[str, str], cache_file: Path | None = None,
-                 seconds: float = DEFAULT_SECONDS, notify: Callable[[str], None] = warn):
+                 seconds: float = DEFAULT_SECONDS, notify: Callable[[str], None] = warn,
+                 extensions: tuple[str, ...] = EXTENSIONS):
         self.seconds = seconds
         self.notify = notify
         self.damaged = 0  # cached rows that failed their digest (typeset again)
         self.version = package_version(katex_dir)
         self._source = katex_dir / "dist" / "katex.min.js"
+        self.extensions = tuple(extensions)
+        self._extension_sources = [extension_file(katex_dir, name) for name in self.extensions]
+        for path in self._extension_sources:
+            if not path.is_file():
+                raise ConfigError(f"error: KaTeX's {path.stem} extension is missing ({path}): run `npm ci` in the"
+                                  " LabPress checkout, or reinstall LabPress")
         self._context = None  # a quickjs.Context, started on the first formula not in the cache
         self._render = None
         self.macros = dict(sorted(macros.items()))
@@ -90,6 +111,8 @@ class KatexRenderer:
 
             self._context = quickjs.Context()
             self._context.eval(self._source.read_text(encoding="utf-8"))
+            for extension in self._extension_sources:
+                self._context.eval(extension.read_text(encoding="utf-8"))
             self._context.eval(_GLUE)
             self._context.set_memory_limit(_MEMORY_BYTES)
             self._context.set_max_stack_size(_STACK_BYTES)
@@ -98,7 +121,7 @@ class KatexRenderer:
         return self._render
 
     def _key(self, tex: str, display: bool) -> str:
-        material = json.dumps([self.version, display, self._macros_json, tex], ensure_ascii=False)
+        material = json.dumps([self.version, list(self.extensions), display, self._macros_json, tex], ensure_ascii=False)
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def open_cache(self) -> None:
@@ -159,7 +182,10 @@ class KatexRenderer:
                                " seconds_per_block in labpress.toml)", None) from None
             raise TexError(f"KaTeX could not typeset this formula: {message[:120]}", None) from None
         if "error" in result:
-            raise TexError(result["error"], result["position"])
+            position = result["position"]
+            if position is not None and not 0 <= position <= len(tex):
+                position = None  # an offset in what a macro such as \ce expanded to, not in the TeX
+            raise TexError(result["error"], position)
         self._cache[key] = self._fresh[key] = self._unsaved[key] = result["html"]
         return result["html"]
 
