@@ -16,6 +16,7 @@ from labpress.content.body import RenderedBody
 from labpress.markdown.blocks import blocks_plugin
 from labpress.markdown.compute import compute_plugin
 from labpress.markdown.datatables import datatables_plugin
+from labpress.markdown.footnotes import footnotes_plugin
 from labpress.markdown.highlight import highlight_code
 from labpress.markdown.links import links_plugin
 from labpress.markdown.math import math_plugin
@@ -43,6 +44,7 @@ def markdown_parser() -> MarkdownIt:
     datatables_plugin(md)  # ::: table PATH (after blocks_plugin, whose fence check it wraps)
     sections_plugin(md)
     links_plugin(md)
+    footnotes_plugin(md)  # last: its notes go after every section, once every other rule has seen them
     return md
 
 
