@@ -20,7 +20,7 @@ LAYERS = [
     {"theme"},
     {"config"},
     {"content"},
-    {"math", "figures", "widgets", "data", "provenance"},
+    {"math", "figures", "widgets", "data", "provenance", "bibliography"},
     {"compute"},
     {"markdown"},
     {"site"},

