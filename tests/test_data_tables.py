@@ -159,8 +159,9 @@ def test_caption_and_label(site):
     options = "caption: Titration of 25 mL <acetic> acid & base\nlabel: tbl-titration\n"
     [figure] = figures(built(site, block("data/t.csv", options), t_csv=TITRATION))
     assert figure.startswith('<figure class="data-table" id="tbl-titration" aria-labelledby="table-1">')
-    assert ('n=3 <span class="data-table-caption">Titration of 25 mL &lt;acetic&gt; acid &amp; base</span>'
-            "</figcaption>") in figure
+    # Labelled, so numbered (cross-references, markdown/xref.py).
+    assert ('n=3 <span class="data-table-caption"><span class="xref-label">Table 1:</span> Titration of 25 mL'
+            ' &lt;acetic&gt; acid &amp; base</span></figcaption>') in figure
 
 
 def test_yaml_does_not_reinterpret_names(site):

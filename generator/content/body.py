@@ -24,3 +24,6 @@ class RenderedBody:
     inputs: tuple = ()
     # (kind "run" or "figure", 1-based line of the fence, sha256 of the code) of each code block run at build.
     code_blocks: tuple = ()
+    # Cross-references (markdown/xref.py): {"labels": {label: [kind, number]}, "uses": [[slug, label, line, col]]},
+    # the post's own labels, and the references to other posts' labels the site fills in when it writes pages.
+    xref: dict = field(default_factory=dict)

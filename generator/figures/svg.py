@@ -220,8 +220,10 @@ def _serialise(element, attributes: dict, out: list[str]) -> None:
     out.append(f"</{name}>")
 
 
-def figure_html(svg: str, caption: str, alt: str) -> str:
+def figure_html(svg: str, caption: str, alt: str, element_id: str = "", prefix: str = "") -> str:
+    """``element_id``: the figure's label (its id); ``prefix``: HTML before the caption ("Figure 1:")."""
     label = _escape(alt or caption)
-    caption_html = f"<figcaption>{_escape(caption)}</figcaption>" if caption else ""
-    return (f'<figure class="py-figure"><div class="py-figure-svg" role="img" aria-label="{label}">'
+    caption_html = f"<figcaption>{prefix}{_escape(caption)}</figcaption>" if caption or prefix else ""
+    figure_id = f' id="{_escape(element_id)}"' if element_id else ""
+    return (f'<figure class="py-figure"{figure_id}><div class="py-figure-svg" role="img" aria-label="{label}">'
             f"{svg}</div>{caption_html}</figure>\n")

@@ -20,6 +20,7 @@ from labpress.compute.cache import cached_run
 from labpress.compute.session import Block
 from labpress.figures.svg import figure_html, theme_svg
 from labpress.markdown.figures import code_column, is_figure_fence, is_run_fence, parse_options
+from labpress.markdown.xref import xref_slot
 from labpress.theme.palette import load_palette
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ def _run_code(state) -> None:
             continue
         _language, options, flag_col = parsed
         caption, alt = options.get("caption", ""), options.get("alt", "")
+        if "label" in options:
+            token.meta["xref_label"] = (options["label"], line, options["label_col"])
         if not run and not alt and not caption:
             sink.add(line, flag_col, 'a figure needs a text alternative for readers who cannot see it: '
                                      'add alt="what the figure shows" (or a caption="...")')
@@ -138,7 +141,9 @@ def _run_code(state) -> None:
         env["figure_count"] = count
         if drawn is not None:
             raw, caption = drawn
-            token.meta["html"] = figure_html(theme_svg(raw, f"pyfig{count}-", palette), caption, block.alt)
+            label = token.meta.get("xref_label", ("",))[0]
+            token.meta["html"] = figure_html(theme_svg(raw, f"pyfig{count}-", palette), caption, block.alt, label,
+                                             xref_slot(label, bool(caption)) if label else "")
 
 
 def _record_inputs(env, root: Path, inputs) -> None:

@@ -300,6 +300,7 @@ def _prepare(meta: dict, line: int, env: dict, sink) -> None:
             options = None
         else:
             labels[name] = line
+            meta["xref_label"] = (name, *where)  # numbered with the other tables (markdown/xref.py)
     try:
         path, shown = table_path(env["config"].root, args[0])
     except TableError as exc:
@@ -386,7 +387,11 @@ def _render(self, tokens, idx, options, env) -> str:
     env["table_count"] = env.get("table_count", 0) + 1  # shared with Markdown tables: ids in page order
     labelled_by = f"table-{env['table_count']}"
     figure_id = f' id="{escapeHtml(meta["label"])}"' if meta["label"] else ""
-    caption = f' <span class="data-table-caption">{escapeHtml(meta["caption"])}</span>' if meta["caption"] else ""
+    xref = meta.get("xref")  # "Table 1:" of a labelled table (markdown/xref.py)
+    number = (f'<span class="xref-label">Table {xref["number"]}{":" if meta["caption"] else ""}</span>'
+              f'{" " if meta["caption"] else ""}') if xref else ""
+    caption = (f' <span class="data-table-caption">{number}{escapeHtml(meta["caption"])}</span>'
+               if meta["caption"] or number else "")
     classes = [' class="num"' if is_number else "" for is_number in numeric]
     out = [
         f'<figure class="data-table"{figure_id} aria-labelledby="{labelled_by}">\n'

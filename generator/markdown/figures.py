@@ -1,8 +1,9 @@
 """```` ```python {figure} ```` fences: the info string parsed here.
 
 The fence's info string may carry ``caption="..."`` and ``alt="..."``; one of
-them is required (the figure's text alternative). The code runs with the post's
-other blocks (``markdown/compute.py``, ``compute/``); the SVG is themed for the page
+them is required (the figure's text alternative). A label, ``#fig-name`` (Quarto's
+``fig-`` labels), numbers the figure and lets ``@fig-name`` refer to it (markdown/xref.py).
+The code runs with the post's other blocks (``markdown/compute.py``, ``compute/``); the SVG is themed for the page
 by ``figures/svg.py``.
 """
 
@@ -66,6 +67,14 @@ def parse_options(token, env, line: int, run: bool = False):
         if run:
             sink.add(line, col, "a run block takes no options: it runs and shows nothing (write ```python {run})")
             return None
+        if info[pos] == "#" and not run:  # the figure's label
+            label = re.compile(r"#(\S*)").match(info, pos)
+            if "label" in options:
+                sink.add(line, col, "a figure block has one label (#fig-name)")
+                return None
+            options["label"], options["label_col"] = label.group(1), col
+            pos = label.end()
+            continue
         match = _OPTION.match(info, pos)
         if not match:
             key = re.match(r"([A-Za-z_][\w-]*)\s*=\s*(['\"])", info[pos:])

@@ -2,11 +2,19 @@
 
 Typesetting happens in a core rule, not at render time, so every TeX error is
 collected with its position in the Markdown file before anything is written.
+
+A display equation may carry a label after its closing ``$$``, as in Pandoc and Quarto:
+``$$ E = mc^2 $$ {#eq-energy}``; it is then numbered, (1), (2)…, at its right, and
+``@eq-energy`` refers to it (markdown/xref.py). TeX's own ``\\label``, ``\\eqref`` and
+``\\ref`` are errors that say so.
 """
 
 from __future__ import annotations
 
+import re
+
 from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from mdit_py_plugins.dollarmath import dollarmath_plugin
@@ -19,11 +27,59 @@ def math_plugin(md: MarkdownIt) -> None:
     # No space inside the dollars and no digit after the closing one: that is
     # Pandoc's rule, and it keeps prose currency such as "$5 and $10" as text.
     dollarmath_plugin(md, allow_space=False, allow_digits=False, double_inline=True, allow_labels=False)
+    md.block.ruler.before("math_block", "labpress_math_block_label", _labelled_math_block,
+                          {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
     _guard_code_spans(md)
     md.core.ruler.push("labpress_math", _typeset)
     md.add_render_rule("math_inline", _render_math)
     md.add_render_rule("math_inline_double", _render_math)
     md.add_render_rule("math_block", _render_math_block)
+
+
+# The closing $$ of a display equation with a label after it: $$ {#eq-name}
+_LABELLED_END = re.compile(r"\$\$[ \t]*\{#([^{}\s]*)\}[ \t]*$")
+_TEX_LABEL = re.compile(r"\\(label|eqref|ref)\s*\{([^{}]*)\}")
+
+
+def _labelled_math_block(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+    """``$$ … $$ {#eq-x}`` on one line or several; a block closed without a label is dollarmath's."""
+    if state.sCount[start_line] - state.blkIndent >= 4:
+        return False
+    start = state.bMarks[start_line] + state.tShift[start_line]
+    first = state.src[start:state.eMarks[start_line]]
+    if not first.startswith("$$"):
+        return False
+    line = start_line
+    match = _LABELLED_END.search(first, 2)
+    if match:
+        parts = [first[2:match.start()]]
+    else:
+        if "$$" in first[2:]:
+            return False
+        parts = [first[2:], "\n"]
+        while True:
+            line += 1
+            if line >= end_line:
+                return False
+            text = state.src[state.bMarks[line] + state.tShift[line]:state.eMarks[line]]
+            if not text.strip() or text.rstrip().endswith("$$"):
+                return False  # no closing line, or one without a label
+            match = _LABELLED_END.search(text)
+            if match:
+                parts.append(state.src[state.bMarks[line]:state.bMarks[line] + state.tShift[line] + match.start()])
+                break
+            parts.extend((state.src[state.bMarks[line]:state.eMarks[line]], "\n"))
+    if silent:
+        return True
+    source_line = state.src[state.bMarks[line]:state.eMarks[line]]
+    token = state.push("math_block", "math", 0)
+    token.block = True
+    token.content = "".join(parts)
+    token.markup = "$$"
+    token.map = [start_line, line + 1]
+    token.meta["xref_label"] = (match.group(1), line + 1, source_line.rfind("{#") + 1)
+    state.line = line + 1
+    return True
 
 
 def _guard_code_spans(md: MarkdownIt) -> None:
@@ -84,6 +140,21 @@ def _typeset_token(token: Token, katex, env, content_offset: int, display: bool)
         token.meta["html"] = ""
         env["math_count"] = env.get("math_count", 0) + 1
         return
+    tex_label = _TEX_LABEL.search(token.content)
+    if tex_label:
+        command, name = tex_label.groups()
+        name = re.sub(r"[^A-Za-z0-9_-]+", "-", re.sub(r"^(?:eqn?|equation)[:_-]", "", name.strip())).strip("-") or "name"
+        line, col = env["source"].position(content_offset + tex_label.start())
+        if command == "label":
+            message = (f"\\label is not how a post labels an equation: write {{#eq-{name}}} after the closing $$"
+                       f" of a display equation, and refer to it with @eq-{name}")
+        else:
+            message = (f"\\{command} refers to a TeX label, which a post does not have: write @eq-{name} in the text,"
+                       f" for an equation labelled {{#eq-{name}}} after its closing $$")
+        env["sink"].add(line, col, message)
+        token.meta["html"] = ""
+        env["math_count"] = env.get("math_count", 0) + 1
+        return
     try:
         # KaTeX's style attributes become classes here, once per distinct formula (see math/styles.py).
         token.meta["html"], rules = classed_formula(katex.render(token.content, display))
@@ -102,4 +173,9 @@ def _render_math(self, tokens, idx, options, env) -> str:
 
 
 def _render_math_block(self, tokens, idx, options, env) -> str:
-    return '<div class="math-display">' + tokens[idx].meta.get("html", "") + "</div>\n"
+    token = tokens[idx]
+    xref = token.meta.get("xref")
+    if xref:  # labelled: its number at the right (markdown/xref.py numbered it)
+        return (f'<div class="math-display math-display--numbered" id="{xref["name"]}">{token.meta.get("html", "")}'
+                f'<span class="eq-number">({xref["number"]})</span></div>\n')
+    return '<div class="math-display">' + token.meta.get("html", "") + "</div>\n"

@@ -14,6 +14,7 @@ from labpress.errors import ErrorSink
 from labpress.content.frontmatter import FRONT_MATTER, PostMeta, normalise, parse_front_matter  # noqa: F401 (FRONT_MATTER: imported from here too)
 from labpress.content.body import RenderedBody
 from labpress.markdown.blocks import blocks_plugin
+from labpress.markdown.citations import citations_plugin
 from labpress.markdown.compute import compute_plugin
 from labpress.markdown.datatables import datatables_plugin
 from labpress.markdown.footnotes import footnotes_plugin
@@ -24,6 +25,7 @@ from labpress.markdown.sections import sections_plugin
 from labpress.markdown.source import SourceMap
 from labpress.markdown.tables import tables_plugin
 from labpress.markdown.widgets import widgets_plugin
+from labpress.markdown.xref import xref_plugin
 
 WORDS_PER_MINUTE = 220
 _WORD = re.compile(r"\w+(?:['’-]\w+)*")
@@ -44,6 +46,8 @@ def markdown_parser() -> MarkdownIt:
     datatables_plugin(md)  # ::: table PATH (after blocks_plugin, whose fence check it wraps)
     sections_plugin(md)
     links_plugin(md)
+    xref_plugin(md)  # labels and @ references: after every plugin that labels items
+    citations_plugin(md)  # [@key]: after xref_plugin; appends the post's references
     footnotes_plugin(md)  # last: its notes go after every section, once every other rule has seen them
     return md
 
@@ -91,4 +95,5 @@ def render_body(text: str, sink: ErrorSink, config: SiteConfig, katex, widget_li
         style_rules=env.get("style_rules", {}),
         inputs=tuple(env.get("inputs", ())),
         code_blocks=tuple(env.get("code_blocks", ())),
+        xref=env.get("xref", {}),
     )

@@ -1,10 +1,14 @@
 """Numbered sections: every ``##`` heading and every hypothesis or conclusion block.
 
 A core rule wraps each run of top-level tokens in a section token carrying its
-number (01, 02, …) and a stable anchor id derived from its title.
+number (01, 02, …) and a stable anchor id derived from its title. A ``##`` heading may
+end with a label, ``## Method {#sec-method}``, as in Pandoc: the label is then its id,
+and ``@sec-method`` refers to it (markdown/xref.py).
 """
 
 from __future__ import annotations
+
+import re
 
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -12,6 +16,7 @@ from markdown_it.token import Token
 
 from labpress.content.slugs import slugify
 from labpress.markdown.blocks import SECTION_BLOCKS, block_name
+from labpress.markdown.xref import declared_names
 
 # ids the page template itself uses; a heading never takes one of them.
 RESERVED_IDS = frozenset({"main", "top", "content", "site-header", "site-footer", "theme-toggle"})
@@ -42,16 +47,44 @@ def plain_text(inline: Token) -> str:
     return "".join(parts).strip()
 
 
+_HEADING_LABEL = re.compile(r"[ \t]*\{#([^{}\s]*)\}[ \t]*$")
+
+
 def sections_plugin(md: MarkdownIt) -> None:
+    md.core.ruler.before("inline", "labpress_section_labels", _heading_labels)
     md.core.ruler.push("labpress_sections", _number_sections)
     md.add_render_rule("section_open", _render_section_open)
     md.add_render_rule("section_close", lambda self, tokens, idx, options, env: "</section>\n")
     md.add_render_rule("heading_open", _render_heading_open)
 
 
+def _heading_labels(state) -> None:
+    """A heading's ``{#sec-name}``, taken out of its text before the text is parsed."""
+    env = state.env
+    tokens = state.tokens
+    for i, token in enumerate(tokens):
+        if token.type != "heading_open" or i + 1 >= len(tokens) or not token.map:
+            continue
+        inline = tokens[i + 1]
+        match = _HEADING_LABEL.search(inline.content)
+        if not match:
+            continue
+        inline.content = inline.content[:match.start()]
+        line0 = token.map[0]
+        source_line = env["source"].lines[line0] if line0 < len(env["source"].lines) else ""
+        col = source_line.rfind("{#") + 1
+        if token.tag != "h2" or token.level != 0:
+            env["sink"].add(line0 + 1, max(col, 1), "a label such as {#sec-method} goes on a '##' heading at the top"
+                                                    " level of the post: the numbered sections are what it names")
+            continue
+        token.meta["xref_label"] = (match.group(1), line0 + 1, max(col, 1))
+
+
 def _number_sections(state) -> None:
     env = state.env
-    used: set[str] = set()
+    # Labels are ids too: a heading's slug never takes one (a labelled heading takes its own).
+    used: set[str] = declared_names(state.tokens)
+    claimed: set[str] = set()
     next_suffix: dict[str, int] = {}
     out: list[Token] = []
     number = 0
@@ -76,7 +109,12 @@ def _number_sections(state) -> None:
                 out.append(Token("section_close", "section", -1))
             kind, title = starts
             number += 1
-            anchor = unique_id(slugify(title), used, next_suffix)
+            label = token.meta.get("xref_label", ("",))[0] if kind == "heading" else ""
+            if label.startswith("sec-") and label not in claimed:
+                anchor = label
+                claimed.add(label)
+            else:
+                anchor = unique_id(slugify(title), used, next_suffix)
             section = Token("section_open", "section", 1)
             section.meta = {"number": f"{number:02d}", "id": anchor, "title": title, "kind": kind}
             section.map = token.map

@@ -1,10 +1,17 @@
-"""``::: widget NAME`` blocks: YAML overrides and a caption in, the kernel's first frame out."""
+"""``::: widget NAME`` blocks: YAML overrides and a caption in, the kernel's first frame out.
+
+``label: fig-name`` in the body labels the widget as a figure (numbered with the figure blocks,
+``@fig-name`` refers to it: markdown/xref.py; the label is then the figure's id). A widget whose
+kernel has a control named ``label`` keeps ``label:`` for that control; its figure label is then
+written ``figure-label: fig-name`` (accepted on any widget: no control name has a hyphen).
+"""
 
 from __future__ import annotations
 
 from markdown_it import MarkdownIt
 
 from labpress.errors import shorten
+from labpress.markdown.xref import xref_slot
 from labpress.widgets.library import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
 
 
@@ -137,9 +144,12 @@ def _run_widgets(state) -> None:
         if parsed is None:
             continue
         overrides, caption, positions = parsed
+        label = _take_label(library, name, overrides, positions, sink)
+        if label is False:
+            continue
         count = env.setdefault("widget_count", {})
         count[name] = count.get(name, 0) + 1
-        element_id = f"widget-{name.replace('_', '-')}-{count[name]}"
+        element_id = label[0] if label else f"widget-{name.replace('_', '-')}-{count[name]}"
         seconds = library.limits.seconds or env["config"].seconds_per_block
         try:
             instance = run_widget(library, name, overrides, caption, element_id, seconds)
@@ -158,6 +168,9 @@ def _run_widgets(state) -> None:
             sink.add(line, col, f"widget '{name}': kernel error: {exc.message}{where}")
             continue
         meta["html"] = instance_html(instance, env["url"])
+        if label:
+            meta["xref_label"] = (label[0], *label[1])
+            meta["html"] = _numbered(meta["html"], xref_slot(label[0], bool(instance.caption)))
         # What the kernel read (data files): the post is rendered again when one changes, and the
         # files ship with the kernels for the browser.
         read = library.inputs(instance.loaded)
@@ -168,3 +181,40 @@ def _run_widgets(state) -> None:
                 found.append(entry)
         shipped = tuple(relative for kind, relative, digest in read if kind == "file" and digest is not None)
         env.setdefault("widgets", []).append(WidgetUse.of(instance, shipped))
+
+
+def _take_label(library, name: str, overrides: dict, positions: dict, sink):
+    """(label, its position) of a widget block, taken out of its overrides; None without one, False
+    after an error. ``label`` is the figure's label unless the kernel has a control of that name."""
+    keys = [key for key in ("figure-label", "label") if key in overrides]
+    if "label" in keys:
+        try:
+            controls = library.load(name).widget.controls
+        except Exception:  # the widget does not load: run_widget reports why
+            controls = {}
+        if "label" in controls:
+            keys.remove("label")
+    if not keys:
+        return None
+    if len(keys) == 2:
+        sink.add(*positions[("key", "label")], "a widget has one figure label: 'figure-label' or 'label', not both")
+        return False
+    key = keys[0]
+    value = overrides.pop(key)
+    if not isinstance(value, str) or not value.strip():
+        sink.add(*positions[key], f"'{key}' is the widget's figure label, as in '{key}: fig-noise'")
+        return False
+    return value.strip(), positions[key]
+
+
+def _numbered(html: str, slot: str) -> str:
+    """The widget's caption with its "Figure 1:" before it. The caption itself stays the element
+    the browser runtime rewrites (.widget-caption), so the number is outside it."""
+    opening = '<figcaption class="widget-caption">'
+    if opening in html:
+        before, _, after = html.partition(opening)
+        text, _, rest = after.partition("</figcaption>")
+        return (f'{before}<figcaption class="widget-figcaption">{slot}<span class="widget-caption">{text}</span>'
+                f"</figcaption>{rest}")
+    before, _, rest = html.rpartition("</figure>")
+    return f'{before}<figcaption class="widget-figcaption">{slot}</figcaption>\n</figure>{rest}'

@@ -81,6 +81,9 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
                     [(p.slug, p.meta, p.body.reading_minutes, p.body.math_count > 0, bool(p.body.widgets))
                      for p in site.posts])
     finish = finish or (lambda html: (html, {}))
+    from labpress.markdown.xref import fill_post_references, references_used, site_labels
+
+    labels = site_labels(site.posts)  # references to other posts are filled in from these (markdown/xref.py)
 
     def render(name: str, path: str, **context) -> None:
         context.setdefault("has_math", False)
@@ -91,6 +94,8 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
         # stands for its body (the body is made from exactly what the key digests).
         # A post also shows what its code and blocks read (RenderedBody.inputs): their digests count too.
         shown = ((post.key, post.body.inputs) if post.key else post.html) if post else ""
+        if post is not None:  # and what its references to other posts show
+            shown = (shown, references_used(post.body, labels))
         # A post page shows its provenance record; a listing, which of its posts are uncommitted.
         record = context.get("provenance")
         source = digest(shared, name, out, shown, context["widget_runtime"], record.text if record else None,
@@ -100,7 +105,7 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
             pages[out] = RenderedPage(None, kept.extra.get("rules", {}), source)
             return
         if post is not None:
-            context["body"] = Markup(post.html)
+            context["body"] = Markup(fill_post_references(post.html, labels))
             context["provenance"] = record.record if record else None
         html, rules = finish(templates().get_template(name).render(page_path=path, **common, **context))
         if post is not None:

@@ -218,6 +218,10 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     posts = [found[s] for s in sources if drafts or not found[s].meta.is_draft]
     site, site_errors = assemble_site(config, posts, drafts)
     errors.extend(site_errors)
+    from labpress.markdown.xref import check_post_references, fill_post_references, site_labels
+
+    labels = site_labels(site.posts)  # @post-SLUG#label references, filled in as pages are written
+    errors.extend(check_post_references(site.posts, labels))
     katex.save()
     cache.save()  # before any error is raised: the posts that rendered well are kept
     if errors:
@@ -235,7 +239,8 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
                          digest(code_digest(), theme_digest, config_digest, drafts),
                          finish=InlineStyles().extract, provenance=provenance)
     write_pages(pages, tree, config)
-    tree.write("atom.xml", atom_feed(site, {p.slug: p.html for p in site.posts[:FEED_SIZE]}))
+    feed_html = {p.slug: fill_post_references(p.html, labels) for p in site.posts[:FEED_SIZE]}
+    tree.write("atom.xml", atom_feed(site, feed_html))
     tree.write("sitemap.xml", sitemap(site, page_dates(site)))
     tree.write(".nojekyll", "")
     katex.save()  # formulas of posts rendered again because their cached HTML was damaged
