@@ -864,7 +864,9 @@ def test_strict_csp_live_widget(browser, notebook_build):
             assert wait_settled(page, framed_id, load_widget("decay"), expect_state={"rate": 0.2})[0]["source"] == "frames"
 
             page.evaluate("(host) => { new Image().src = `https://${host}/last.png`; }", CSP_SENTINEL_HOST)
-            wait_until(lambda: any(CSP_SENTINEL_HOST in report for report in server.reports),
+            # Polled with Playwright's own wait: the report is a request the recorder's routes pass on,
+            # which happens only while Playwright runs (a plain sleep would hold it back).
+            wait_until(lambda: page.wait_for_timeout(50) or any(CSP_SENTINEL_HOST in r for r in server.reports),
                        "the report of the test's own last violation", WAIT_S)
             page.wait_for_function("(host) => window.__lpTest.violations.some((v) => v.includes(host))",
                                    arg=CSP_SENTINEL_HOST, timeout=WAIT_MS)
