@@ -19,7 +19,7 @@ LAYERS = [
     {"cache"},
     {"theme"},
     {"config"},
-    {"content"},
+    {"content", "starter"},  # starter: the notebook `labpress init` writes
     {"math", "figures", "widgets", "data", "provenance", "bibliography"},
     {"compute"},
     {"markdown"},

@@ -13,7 +13,7 @@ import sys
 from rich.console import Console
 
 from labpress import __version__
-from labpress.cli import build, check, new, serve
+from labpress.cli import build, check, init, new, serve
 from labpress.errors import ConfigError, ContentErrors
 
 
@@ -30,6 +30,7 @@ def make_parser() -> argparse.ArgumentParser:
     subparsers.add_parser = functools.partial(subparsers.add_parser, parents=[common])
     build.add_parser(subparsers)
     check.add_parser(subparsers)
+    init.add_parser(subparsers)
     new.add_parser(subparsers)
     serve.add_parser(subparsers)
     return parser

@@ -1,0 +1,40 @@
+"""``labpress init [DIR]``: start a notebook that builds at once, without overwriting anything."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+
+from rich.console import Console
+
+from labpress.starter.notebook import write_notebook
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "init", help="start a new notebook in a folder",
+        description="Write a working notebook into DIR: labpress.toml, an example post with its widget and data,"
+                    " static/, a .gitignore and a GitHub Pages workflow. Nothing is overwritten: if any of these"
+                    " files is already there, nothing is written.")
+    parser.add_argument("site_dir", nargs="?", default=Path("."), type=Path, metavar="DIR",
+                        help="the folder to write into, made if need be (default: .)")
+    parser.add_argument("--title", help='the notebook\'s title (default: "My lab notebook"); edit it later in labpress.toml')
+    parser.add_argument("--base-url", metavar="URL",
+                        help="the address the notebook will be published at, such as https://you.github.io/my-notebook/"
+                             " (the Pages workflow passes GitHub's own; this is for builds you publish yourself)")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    written = write_notebook(args.site_dir, args.title, args.base_url)
+    if args.quiet:
+        return 0
+    stdout.print(f"Wrote a new notebook in {args.site_dir}:", markup=False)
+    for name in written:
+        stdout.print(f"  {name}", markup=False)
+    site = "" if args.site_dir == Path(".") else " " + shlex.quote(str(args.site_dir))
+    stdout.print(f"\nNext: `labpress serve{site}` shows it and rebuilds it as you write; `labpress build{site}`"
+                 " writes the site into build/. To publish it, push the folder to a GitHub repository and set"
+                 " Settings → Pages → Source to GitHub Actions.", markup=False)
+    return 0
