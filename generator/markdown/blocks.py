@@ -157,10 +157,16 @@ def _callout_title(name: str, opening: str, after_name_from: int, line: int, sin
     return title
 
 
-def _collapse_widget_blocks(state) -> None:
-    """Replace each widget block's Markdown tokens by one token holding its raw YAML body."""
+def collapse_blocks(state, wanted, make) -> list[Token]:
+    """Replace each block ``wanted(token)`` picks by the one token ``make(token, body, indent)`` returns;
+    the new tokens.
+
+    ``body`` is the block's text as written (YAML, for widget and table blocks): its lines without
+    the '> ' of the quotes the block stands in and without the indentation of its fence, whose
+    0-based column is ``indent``. Nested options keep their own indentation.
+    """
     lines = state.env["source"].lines
-    out = []
+    out, made = [], []
     skipping = 0
     for token in state.tokens:
         if skipping:
@@ -169,27 +175,37 @@ def _collapse_widget_blocks(state) -> None:
             elif token.type == "container_block_close":
                 skipping -= 1
             continue
-        if token.type == "container_block_open" and token.meta.get("widget"):
+        if token.type == "container_block_open" and wanted(token):
             start, end = token.map
             opening = lines[start]
-            # The body's lines without the '> ' of the quotes the block stands in, and
-            # without the indentation of its fence.
             indent = _fence_column(opening, token.markup)
             quotes = opening[:indent].count(">")
             inner = indent - (len(opening) - len(_strip_quotes(opening, quotes)))
             body_lines = (_strip_quotes(line, quotes) for line in lines[start + 1:min(end, len(lines))])
             body = "\n".join(line[inner:] if not line[:inner].strip() else line.lstrip() for line in body_lines)
-            widget = Token("labpress_widget", "figure", 0)
-            widget.block = True
-            widget.map = token.map
-            widget.level = token.level
-            widget.meta = {"widget": token.meta["widget"], "body": body, "body_line": start + 2,
-                           "col": indent + 1, "indent": indent}
-            out.append(widget)
+            replacement = make(token, body, indent)
+            replacement.block = True
+            replacement.map = token.map
+            replacement.level = token.level
+            out.append(replacement)
+            made.append(replacement)
             skipping = 1
             continue
         out.append(token)
     state.tokens = out
+    return made
+
+
+def _collapse_widget_blocks(state) -> None:
+    """Replace each widget block's Markdown tokens by one token holding its raw YAML body."""
+
+    def make(token, body: str, indent: int) -> Token:
+        widget = Token("labpress_widget", "figure", 0)
+        widget.meta = {"widget": token.meta["widget"], "body": body, "body_line": token.map[0] + 2,
+                       "col": indent + 1, "indent": indent}
+        return widget
+
+    collapse_blocks(state, lambda token: token.meta.get("widget"), make)
 
 
 def _render_open(self, tokens, idx, options, env) -> str:

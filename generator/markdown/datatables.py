@@ -29,7 +29,7 @@ from markdown_it.token import Token
 from labpress.cache.inputs import input_digest
 from labpress.data.tables import TableError, check_format, check_size, format_column, load_table, table_path
 from labpress.errors import did_you_mean, shorten
-from labpress.markdown.blocks import _CLOSING, _fence_column, _strip_quotes, block_name
+from labpress.markdown.blocks import _CLOSING, block_name, collapse_blocks
 
 OPTIONS = ("caption", "columns", "format", "label")
 # Quarto's table labels, so that cross-references can target them: tbl-<name>.
@@ -61,42 +61,18 @@ def _take_paths(state) -> None:
 def _collapse(state) -> list[Token]:
     """Replace each table block's tokens by one token holding its raw YAML body; the new tokens."""
     lines = state.env["source"].lines
-    out, found = [], []
-    skipping = 0
-    for token in state.tokens:
-        if skipping:
-            if token.type == "container_block_open":
-                skipping += 1
-            elif token.type == "container_block_close":
-                skipping -= 1
-            continue
-        if token.type == "container_block_open" and block_name(token) == "table" and "table_args" in token.meta:
-            start, end = token.map
-            opening = lines[start]
-            indent = _fence_column(opening, token.markup)
-            # The body without the '> ' of the quotes the block stands in and the indentation of its fence.
-            quotes = opening[:indent].count(">")
-            inner = indent - (len(opening) - len(_strip_quotes(opening, quotes)))
-            body_lines = (_strip_quotes(line, quotes) for line in lines[start + 1:min(end, len(lines))])
-            # (Nested options keep their own indentation: a top-level fence has none to take away.)
-            body = "\n".join(line[inner:] if not inner or line[:inner].isspace() else line.lstrip()
-                             for line in body_lines)
-            closing = _CLOSING.match(lines[end]) if end < len(lines) else None
-            table = Token("labpress_data_table", "figure", 0)
-            table.block = True
-            table.map = token.map
-            table.level = token.level
-            table.meta = {"args": token.meta["table_args"], "body": body, "body_line": start + 2,
-                          "col": indent + 1, "indent": indent,
-                          # never closed: blocks.py says so, and the rest of the post is not options
-                          "closed": bool(closing) and len(closing.group(1)) >= len(token.markup or ":::")}
-            out.append(table)
-            found.append(table)
-            skipping = 1
-            continue
-        out.append(token)
-    state.tokens = out
-    return found
+
+    def make(token, body: str, indent: int) -> Token:
+        start, end = token.map
+        closing = _CLOSING.match(lines[end]) if end < len(lines) else None
+        table = Token("labpress_data_table", "figure", 0)
+        table.meta = {"args": token.meta["table_args"], "body": body, "body_line": start + 2,
+                      "col": indent + 1, "indent": indent,
+                      # never closed: blocks.py says so, and the rest of the post is not options
+                      "closed": bool(closing) and len(closing.group(1)) >= len(token.markup or ":::")}
+        return table
+
+    return collapse_blocks(state, lambda token: block_name(token) == "table" and "table_args" in token.meta, make)
 
 
 # --- The options -----------------------------------------------------------------
