@@ -87,7 +87,7 @@ def test_widget_edit_renders_the_posts_that_use_it(site, tmp_path):
 def test_theme_or_config_edit_renders_everything(site, tmp_path):
     make(site)
     first = build_site(site.root)
-    template = site.root / "themes" / "default" / "templates" / "base.html"
+    template = site.root / "themes" / "default" / "templates" / "_footer.html"
     template.write_text(template.read_text().replace("Built with LabPress", "Made with LabPress"))
     result = build_site(site.root)
     assert result.rendered_posts == [] and len(result.rendered_pages) == first.pages

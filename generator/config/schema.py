@@ -276,6 +276,9 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         citation_style=style,
         citation_style_file=style_file,
     )
-    if not (config.theme_dir / "templates").is_dir():
-        raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: theme '{theme}' not found at {config.theme_dir}")
+    from labpress.theme.lookup import theme_problem
+
+    problem = theme_problem(theme, config.theme_dir, site_dir)  # the site's own files, then the packaged theme's
+    if problem:
+        raise ConfigError(f"{shown}{_line_of(text, 'theme')}: error: {problem}")
     return config

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from labpress.cache.inputs import input_digest
 from labpress.content.posts import Post
+from labpress.theme.lookup import theme_layers
 
 FORMAT = 1
 RECORD_NAME = "provenance.json"
@@ -61,13 +62,15 @@ def post_provenance(post: Post, site_dir: Path, theme_dir: Path, versions: dict,
     """``post``'s record. ``git``: the build's ``GitState`` (or None); ``source_sha256``: the digest of
     the bytes the build read (by default the file's now)."""
     site_dir, theme_dir = Path(site_dir), Path(theme_dir).resolve()
+    layers = [layer.resolve() for layer in theme_layers(theme_dir)]  # a site's own theme files, the packaged ones
     body = post.body
     data, theme = [], []
     looked_at = []  # (kind, absolute path, path as shown) of each file, for git
     for kind, path, sha256 in body.inputs:
         path = Path(path)
-        if _inside(path.resolve(), theme_dir):
-            theme.append({"path": path.resolve().relative_to(theme_dir).as_posix(), "sha256": sha256})
+        layer = next((layer for layer in layers if _inside(path.resolve(), layer)), None)
+        if layer is not None:
+            theme.append({"path": path.resolve().relative_to(layer).as_posix(), "sha256": sha256})
         else:
             data.append({"path": _shown(path, site_dir), "kind": kind, "sha256": sha256})
         looked_at.append((kind, path, _shown(path, site_dir)))

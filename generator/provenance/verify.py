@@ -16,7 +16,7 @@ from pathlib import Path
 from labpress.cache.inputs import input_digest
 from labpress.config.schema import load_config
 from labpress.provenance.record import FORMAT, RECORD_NAME
-from labpress.theme.lookup import find_theme
+from labpress.theme.lookup import find_theme, theme_file
 
 
 class ProvenanceError(Exception):
@@ -96,6 +96,6 @@ def _recorded_files(record: dict, site_dir: Path):
     theme = record["theme"]
     theme_dir = find_theme(theme["name"], site_dir)
     for entry in theme["files"]:
-        yield "file", theme_dir / entry["path"], f"{entry['path']} (theme {theme['name']})", entry["sha256"]
+        yield "file", theme_file(theme_dir, entry["path"]), f"{entry['path']} (theme {theme['name']})", entry["sha256"]
     for entry in record["kernels"]:
         yield "file", site_dir / entry["path"], entry["path"], entry["sha256"]

@@ -25,12 +25,13 @@ def template_environment(config: SiteConfig, cache_dir=None) -> "jinja2.Environm
     """The theme's templates; with ``cache_dir``, compiled templates are kept there between runs."""
     import jinja2  # here: a build that renders no page never loads it
 
+    from labpress.theme.lookup import template_loader
     from labpress.theme.template_cache import checked_bytecode_cache
 
     bytecode = checked_bytecode_cache(Path(cache_dir)) if cache_dir else None
     env = jinja2.Environment(
         bytecode_cache=bytecode,
-        loader=jinja2.FileSystemLoader(config.theme_dir / "templates"),
+        loader=template_loader(config.theme_dir, config.root),  # the site's own templates, then the theme's
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from labpress.theme.lookup import find_node_package, fingerprint
+from labpress.theme.lookup import find_node_package, fingerprint, theme_digest as theme_tree_digest, theme_file
 from labpress.config.schema import CONFIG_NAME, load_config
 from labpress.errors import ConfigError, ContentError, ContentErrors, warn
 from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
 from labpress.content.slugs import slugify
-from labpress.cache.digests import code_digest, digest, tree_digest
+from labpress.cache.digests import code_digest, digest
 from labpress.cache.posts import BuildCache
 from labpress.content.posts import Post, assemble_site, discover_posts
 from labpress.site.feeds import FEED_SIZE, atom_feed, sitemap
@@ -28,6 +28,7 @@ from labpress.site.pages import page_dates, render_pages, template_environment
 from labpress.provenance.git import git_state
 from labpress.provenance.record import RECORD_NAME, post_provenance
 from labpress.provenance.versions import tool_versions
+from labpress.theme.palette import STYLESHEET
 from labpress.theme.static import write_theme_static
 from labpress.widgets.shipping import write_widget_assets
 from labpress.widgets.library import WidgetLibrary, WidgetLimits
@@ -167,7 +168,10 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
            context: RenderContext, cache: BuildCache, started: float, arguments: tuple) -> BuildResult:
     config, katex = context.config, context.katex
     katex.open_cache()  # checked before any worker reads it
-    config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url)
+    # The stylesheet a post's figures take their colours from (its edits are inputs of those posts):
+    # a site's own copy added or removed renders the posts again.
+    config_digest = digest((site_dir / CONFIG_NAME).read_bytes(), config.base_url,
+                           str(theme_file(config.theme_dir, STYLESHEET)))
     errors: list[ContentError] = []
     sources = discover_posts(site_dir, errors)  # a post that cannot be read is an error, not a crash
     found: dict[Path, Post] = {}
@@ -227,7 +231,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     if errors:
         raise ContentErrors(errors)
 
-    theme_digest = tree_digest(config.theme_dir)
+    theme_digest = theme_tree_digest(config.theme_dir)  # the site's own theme files and the packaged ones
     cache_dir = site_dir / CACHE_DIR if use_cache else None
     templates = lambda: _templates(config, digest(theme_digest, config_digest, str(cache_dir)), cache_dir)  # noqa: E731
     tree = OutputTree(Manifest.load(cache_dir, out_dir))

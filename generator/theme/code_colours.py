@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from labpress.errors import did_you_mean
-from labpress.theme.palette import Palette, load_palette
+from labpress.theme.palette import Palette, load_custom_stylesheet, load_palette
 
 AA_CONTRAST = 4.5
 DIRECTIVE = "code-colours"
@@ -103,9 +103,16 @@ def pygments_css(palette: Palette) -> str:
     return light + "\n@media (prefers-color-scheme: dark) {\n" + dark_auto + "\n}\n" + dark + "\n"
 
 
+_CUSTOM_HEADING = "\n/* The site's custom.css */\n"
+
+
 def published_stylesheet(theme_dir: Path) -> bytes:
-    """The theme's ``static/style.css`` with its ``@labpress code-colours`` rule replaced by the colours."""
+    """The theme's ``static/style.css`` with its ``@labpress code-colours`` rule replaced by the colours,
+    and the site's ``static/custom.css`` after it, when there is one (it wins in the cascade)."""
     palette = load_palette(theme_dir)
     rule = palette.directive(DIRECTIVE, "where the code token colours go")
     text = palette.text[:rule.start] + _HEADING + pygments_css(palette) + palette.text[rule.end:]
+    custom = load_custom_stylesheet(theme_dir)
+    if custom is not None:
+        text += ("" if text.endswith("\n") else "\n") + _CUSTOM_HEADING + custom
     return text.encode("utf-8")

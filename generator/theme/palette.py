@@ -18,6 +18,12 @@ Only what the build reads must be written as hex: a colour the build needs is
 ``light-dark(#rrggbb, #rrggbb)`` or ``#rrggbb`` (``#rgb`` too). Anything that
 looks like a hex colour in a ``:root`` custom property must be one. Errors
 name the stylesheet, its line and the property.
+
+The stylesheet is the first ``static/style.css`` of the theme's layers (theme/lookup.py): a site's
+own copy replaces the packaged one whole. A site's ``static/custom.css`` is published after it, in
+the same file (theme/code_colours.py): the browser reads its declarations over the theme's, so it
+may change any property except those the build reads too (``BUILD_PROPERTIES``), which would make
+figures and code colours disagree with the page.
 """
 
 from __future__ import annotations
@@ -28,8 +34,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from labpress.errors import ConfigError, did_you_mean, display_path
+from labpress.theme.lookup import theme_file
 
 STYLESHEET = "static/style.css"
+CUSTOM_STYLESHEET = "static/custom.css"
+# The custom properties the build reads as well as the browser: figures (figures/svg.py ROLES) and
+# code colours (theme/code_colours.py CODE_BACKGROUND).
+BUILD_PROPERTIES = ("code-bg", "muted", "rule", "paper", *(f"lp-fig-{n}" for n in range(1, 9)))
 DIRECTIVES = ("code-colours",)  # the @labpress rules a stylesheet may hold
 
 _COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -97,15 +108,38 @@ def _six_digits(colour: str) -> str:
     return "#" + ("".join(c * 2 for c in digits) if len(digits) == 3 else digits)
 
 
+def _read(file: Path, what: str) -> tuple[str, str]:
+    """(path as shown, text) of a stylesheet: relative to the folder holding ``themes/``."""
+    shown = display_path(file, file.parent.parent.parent.parent)
+    try:
+        return shown, file.read_bytes().decode("utf-8")  # as written: line endings kept
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{shown}: error: {what} cannot be read ({exc.__class__.__name__})") from None
+
+
 def load_palette(theme_dir: Path) -> Palette:
     """The palette of the theme in ``theme_dir``, from its stylesheet (parsed once per content)."""
-    file = Path(theme_dir) / STYLESHEET
-    shown = display_path(file, Path(theme_dir).parent.parent)
-    try:
-        text = file.read_bytes().decode("utf-8")  # as written: line endings kept
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{shown}: error: the theme's stylesheet cannot be read ({exc.__class__.__name__})") from None
+    file = theme_file(theme_dir, STYLESHEET)
+    shown, text = _read(file, "the theme's stylesheet")
     return _parse(file, shown, text)
+
+
+def load_custom_stylesheet(theme_dir: Path) -> str | None:
+    """The text of the theme's ``static/custom.css`` (a site's additions to the stylesheet), checked:
+    no ``@labpress`` rules, no property the build reads. None when there is none."""
+    file = theme_file(theme_dir, CUSTOM_STYLESHEET)
+    if not file.is_file():
+        return None
+    shown, text = _read(file, "custom.css")
+    custom = _parse(file, shown, text)
+    for directive in custom.directives.values():
+        raise custom.error(directive.line, f"@labpress {directive.name} belongs in style.css, not custom.css")
+    for name in BUILD_PROPERTIES:
+        declared = custom.properties.get(name)
+        if declared is not None:
+            raise custom.error(declared.line, f"--{name} is read by the build too (figures and code colours), from"
+                                              " style.css: set it in a copy of style.css, not in custom.css")
+    return text
 
 
 @lru_cache(maxsize=8)

@@ -1,6 +1,7 @@
 """The theme's static files as a site publishes them: its stylesheet with the code colours filled
-in, its scripts and other files, each stylesheet and script under a name that changes with its
-content, and KaTeX's stylesheet and fonts."""
+in (and the site's custom.css after it), its scripts and other files, each stylesheet and script
+under a name that changes with its content, and KaTeX's stylesheet and fonts. Each file comes from
+the first layer of the theme that has it (theme/lookup.py): a site's own file, else the packaged one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from labpress.errors import ConfigError
 from labpress.theme.code_colours import published_stylesheet
-from labpress.theme.lookup import write_katex_files, fingerprint
+from labpress.theme.lookup import fingerprint, theme_files, write_katex_files
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,10 @@ class ThemeStatic:
 def write_theme_static(config, katex_dir: Path, tree) -> ThemeStatic:
     """The theme's static files into the output tree (stylesheets and scripts fingerprinted), and KaTeX's."""
 
-    static = config.theme_dir / "static"
     urls: dict[str, str] = {}
-    for source in sorted(p for p in static.rglob("*") if p.is_file()):
-        relative = source.relative_to(static).as_posix()
+    for relative, source in theme_files(config.theme_dir, "static").items():
+        if relative == "custom.css":
+            continue  # published inside style.css, after the theme's rules
         # The stylesheet as the theme publishes it: its @labpress rules filled in (code colours).
         data = published_stylesheet(config.theme_dir) if relative == "style.css" else source.read_bytes()
         if source.suffix in (".css", ".js"):
