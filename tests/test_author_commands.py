@@ -89,3 +89,39 @@ def test_internal_errors_are_reported_without_traceback_unless_verbose(site, mon
     with contextlib.redirect_stderr(err):
         assert main(["build", str(site.root), "--verbose"]) == 3
     assert "Traceback" in err.getvalue()
+
+
+NO_BASE_URL = ("warning: labpress.toml sets no base_url, so the feed, the sitemap and the canonical links say"
+               " http://localhost/: add base_url = \"https://you.github.io/notebook/\" (the address the site is"
+               " published at) to labpress.toml, or build with --base-url URL")
+
+
+def test_a_build_without_a_base_url_warns_once(site):
+    site.config('title = "T"\n')
+    for n in range(3):
+        site.post(f"p{n}.md", f"---\ntitle: P{n}\ndate: 2026-01-0{n + 1}\n---\n\nText.\n")
+    built = run_labpress("build", str(site.root))
+    assert built.returncode == 0, built.stderr
+    assert built.stderr.splitlines() == [NO_BASE_URL]
+    assert "<id>http://localhost/p0/</id>" in (site.out / "atom.xml").read_text()  # what it warned of
+    given = run_labpress("build", str(site.root), "--base-url", "https://lab.example/notes/")
+    assert given.returncode == 0 and given.stderr == ""
+    site.config('title = "T"\nbase_url = "https://lab.example/"\n')
+    configured = run_labpress("build", str(site.root))
+    assert configured.returncode == 0 and configured.stderr == ""
+
+
+def test_serving_does_not_warn_of_the_base_url(site):
+    """labpress serve builds with --base-url / (the site at the server's root): no warning, however
+    many times it rebuilds."""
+    from labpress.devserver.session import DEV_BASE_URL
+    from labpress.site.pipeline import build_site
+
+    site.config('title = "T"\n')
+    site.post("p.md", "---\ntitle: P\ndate: 2026-01-01\n---\n\nText.\n")
+    said = []
+    for _ in range(2):
+        build_site(site.root, base_url=DEV_BASE_URL, notify=said.append)
+    assert said == []
+    build_site(site.root, notify=said.append)
+    assert said == [NO_BASE_URL]

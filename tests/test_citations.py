@@ -105,7 +105,7 @@ def test_author_date_by_default(site):
 
 def test_a_numeric_style(site):
     bib(site)
-    site.config('title = "T"\n[bibliography]\nstyle = "ieee"\n')
+    site.config('title = "T"\nbase_url = "https://notes.example/"\n[bibliography]\nstyle = "ieee"\n')
     html = built(site, BODY)
     assert citations(html) == ["[1, p. 176]", "[1], [2]", "Galilei [2]", "[1]"]
     entries = references(html)
@@ -116,14 +116,14 @@ def test_a_numeric_style(site):
 
 def test_apa_and_locators(site):
     bib(site)
-    site.config('title = "T"\n[bibliography]\nstyle = "apa"\n')
+    site.config('title = "T"\nbase_url = "https://notes.example/"\n[bibliography]\nstyle = "apa"\n')
     html = built(site, "[see @curie1898, pp. 175-177, for the method] and [@galileo1638 12].\n")
     assert citations(html) == ["(see Curie &amp; Curie, 1898, pp. 175–177, for the method)", "(Galilei, 1638, p. 12)"]
 
 
 def test_site_wide_csl_json_bibliography(site):
     bib(site, json.dumps(CSL, indent=2), "refs.json")
-    site.config('title = "T"\n[bibliography]\nfiles = ["refs.json"]\n')
+    site.config('title = "T"\nbase_url = "https://notes.example/"\n[bibliography]\nfiles = ["refs.json"]\n')
     html = built(site, "Springs: @hooke1678.\n", BARE)
     assert citations(html) == ["Hooke (1678)"]
     [(anchor, entry)] = references(html)

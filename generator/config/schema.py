@@ -79,6 +79,7 @@ class SiteConfig:
     bibliography_files: tuple[Path, ...] = ()
     citation_style: str = DEFAULT_CITATION_STYLE
     citation_style_file: str = ""  # the .csl file, found when the configuration is loaded
+    base_url_configured: bool = True  # False: no base_url in labpress.toml (the origin is http://localhost)
 
     @property
     def base_url(self) -> str:
@@ -275,6 +276,7 @@ def load_config(site_dir: Path, base_url_override: str | None = None) -> SiteCon
         bibliography_files=bibliography_files,
         citation_style=style,
         citation_style_file=style_file,
+        base_url_configured="base_url" in data,
     )
     from labpress.theme.lookup import theme_problem
 

@@ -34,6 +34,9 @@ from labpress.widgets.shipping import write_widget_assets
 from labpress.widgets.library import WidgetLibrary, WidgetLimits
 
 CACHE_DIR = ".labpress-cache"
+NO_BASE_URL = ("warning: labpress.toml sets no base_url, so the feed, the sitemap and the canonical links say"
+               " http://localhost/: add base_url = \"https://you.github.io/notebook/\" (the address the site is"
+               " published at) to labpress.toml, or build with --base-url URL")
 
 
 @dataclass
@@ -139,7 +142,9 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
     """
     notify = notify or warn
     site_dir = site_dir.resolve()
-    load_config(site_dir, base_url)  # a site directory, before anything is written into it
+    config = load_config(site_dir, base_url)  # a site directory, before anything is written into it
+    if base_url is None and not config.base_url_configured:
+        notify(NO_BASE_URL)
     cache_folder = site_dir / CACHE_DIR
     prepare_cache_folder(cache_folder, notify)
     with site_lock(cache_folder, wait, notify):
