@@ -125,3 +125,29 @@ def test_serving_does_not_warn_of_the_base_url(site):
     assert said == []
     build_site(site.root, notify=said.append)
     assert said == [NO_BASE_URL]
+
+
+def test_new_with_a_series_labpress_toml_lacks_says_which_lines_to_add(site):
+    bad = run_labpress("new", "First", "--series", "warm-up", "--site", str(site.root))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert bad.stderr.splitlines() == [
+        "error: unknown series 'warm-up'; known series: basics",
+        "To start the series 'warm-up', add these lines to labpress.toml (the title is yours to choose) and run the"
+        " command again:",
+        "",
+        "[series.warm-up]",
+        'title = "Warm up"',
+    ]
+    assert not (site.root / "content" / "first.md").exists()
+    # The lines as given make the command work.
+    config = site.root / "labpress.toml"
+    config.write_text(config.read_text() + "\n" + "\n".join(bad.stderr.splitlines()[3:]) + "\n")
+    made = run_labpress("new", "First", "--series", "warm-up", "--site", str(site.root))
+    assert made.returncode == 0, made.stderr
+    assert "series: warm-up\nstep: 1\n" in (site.root / "content" / "first.md").read_text()
+    typo = run_labpress("new", "Second", "--series", "basic", "--site", str(site.root))
+    assert typo.stderr.startswith("error: unknown series 'basic' (did you mean 'basics'?); known series: basics, warm-up\n")
+    upper = run_labpress("new", "Third", "--series", "Warm Up", "--site", str(site.root))
+    assert upper.returncode == 2 and upper.stderr.splitlines() == [
+        "error: unknown series 'Warm Up'; known series: basics, warm-up",
+        "(a series key is lower-case letters, digits and dashes, such as 'warm-up')"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from labpress.config.schema import load_config
+from labpress.config.schema import _SERIES_KEY, CONFIG_NAME, load_config
 from labpress.content.frontmatter import front_matter_values
 from labpress.content.posts import CONTENT_DIR, GENERATED, STATIC_DIR, discover_posts, static_clash
 from labpress.content.slugs import slugify
@@ -62,6 +62,21 @@ def _whole(value) -> int | None:
     return None
 
 
+def unknown_series(key: str, known) -> str:
+    """The error for ``--series KEY`` when labpress.toml has no such series: the lines that define it."""
+    from labpress.errors import did_you_mean, shorten
+
+    shown = shorten(key, 40)
+    listed = ", ".join(known) or f"none are defined in {CONFIG_NAME}"
+    message = f"error: unknown series '{shown}'{did_you_mean(shown, known)}; known series: {listed}"
+    if not _SERIES_KEY.match(key) or key.endswith("\n"):
+        example = slugify(key) if _SERIES_KEY.match(slugify(key)) else "warm-up"
+        return message + f"\n(a series key is lower-case letters, digits and dashes, such as '{example}')"
+    title = key.replace("-", " ").strip().capitalize() or key
+    return (f"{message}\nTo start the series '{key}', add these lines to {CONFIG_NAME} (the title is yours to"
+            f" choose) and run the command again:\n\n[series.{key}]\ntitle = \"{title}\"")
+
+
 def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Path:
     import yaml
     config = load_config(site_dir)
@@ -76,8 +91,7 @@ def new_post(site_dir: Path, title: str, series: str | None, day: dt.date) -> Pa
     if clash:  # the build would refuse the post (content/posts.py)
         raise ConfigError(f"error: the page /{slug}/ would clash with {clash}: choose another title")
     if series is not None and series not in config.series:
-        known = ", ".join(config.series) or "none are defined in labpress.toml"
-        raise ConfigError(f"error: unknown series '{series}'; known series: {known}")
+        raise ConfigError(unknown_series(series, config.series))
     posts = existing_front_matter(site_dir)
     exps = [n for n in (_whole(p.get("exp")) for p in posts) if n is not None]
     fields: dict = {"title": title.strip(), "date": day, "exp": max(exps, default=0) + 1}
