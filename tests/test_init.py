@@ -47,6 +47,14 @@ def labpress(*args: str) -> Outcome:
     return Outcome(code, out.getvalue(), err.getvalue())
 
 
+def listed(stdout: str) -> list[str]:
+    """The files `labpress init` says it wrote: the lines after "Wrote a new notebook in DIR:", to the blank one."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Wrote a new notebook in ")) + 1
+    end = lines.index("", start)
+    return [line.strip() for line in lines[start:end]]
+
+
 def files_under(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
@@ -68,10 +76,10 @@ def test_init_writes_a_notebook_and_lists_what_it_wrote(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert files_under(site) == WRITTEN
-    listed = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
-    assert listed == WRITTEN
+    assert listed(result.stdout) == WRITTEN
     assert f"Wrote a new notebook in {site}:" in result.stdout
-    assert "labpress serve" in result.stdout and "labpress build" in result.stdout
+    assert f"labpress serve {site}" in result.stdout and f"labpress build {site}" in result.stdout
+    assert "sets no base_url yet" in result.stdout
 
     gitignore = (site / ".gitignore").read_text().splitlines()
     assert "/build/" in gitignore and "/.labpress-cache/" in gitignore
@@ -95,6 +103,12 @@ def test_init_defaults_to_the_current_folder_and_keeps_what_is_there(tmp_path):
     built = labpress("build", str(tmp_path))
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "build" / "mine" / "index.html").is_file()
+
+
+def test_quiet_init_prints_nothing(tmp_path):
+    result = labpress("init", str(tmp_path), "--quiet", "--base-url", "https://notes.example/")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert files_under(tmp_path) == WRITTEN
 
 
 @pytest.mark.parametrize("existing", ["labpress.toml", ".gitignore", "widgets/cooling.py", ".github/workflows/pages.yml"])

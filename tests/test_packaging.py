@@ -19,7 +19,7 @@ import pytest
 
 from conftest import REPO
 from support import wait_until
-from test_init import WRITTEN
+from test_init import WRITTEN, listed
 
 GIVEN_WHEEL = os.environ.get("LABPRESS_WHEEL")
 
@@ -92,7 +92,7 @@ def test_wheel_starts_builds_checks_and_serves_a_notebook_without_node_modules(t
 
     # Start a notebook: the same files as from a checkout, and it builds at once.
     made = run("init", "site")
-    assert [line.strip() for line in made.stdout.splitlines() if line.startswith("  ")] == WRITTEN
+    assert listed(made.stdout) == WRITTEN
     site = tmp_path / "site"
     assert 'LABPRESS_VERSION: "' in (site / ".github" / "workflows" / "pages.yml").read_text()
     run("build", "site")

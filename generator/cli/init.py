@@ -34,7 +34,13 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     for name in written:
         stdout.print(f"  {name}", markup=False)
     site = "" if args.site_dir == Path(".") else " " + shlex.quote(str(args.site_dir))
-    stdout.print(f"\nNext: `labpress serve{site}` shows it and rebuilds it as you write; `labpress build{site}`"
-                 " writes the site into build/. To publish it, push the folder to a GitHub repository and set"
-                 " Settings → Pages → Source to GitHub Actions.", markup=False)
+    out = (args.site_dir / "build").as_posix()
+    stdout.print(f"\nNext:\n  labpress serve{site}   to preview it; pages reload as you edit\n"
+                 f"  labpress build{site}   to build the site into {out}/\n"
+                 "To publish it, push the folder to a GitHub repository and set Settings → Pages → Source to"
+                 " GitHub Actions: the workflow it holds checks, builds and deploys it.", markup=False)
+    if args.base_url is None:
+        stdout.print("labpress.toml sets no base_url yet, so builds warn that the feed and the sitemap say"
+                     " http://localhost/: set it once you know where the notebook will live (the Pages"
+                     " workflow passes GitHub's address itself).", markup=False)
     return 0
