@@ -548,3 +548,18 @@ def test_render_json(tmp_path):
     assert failed["where"] == f"{path}:{KERNEL_MODULE.splitlines().index('    return 1 / k') + 1}"
     caption = json.loads(render_json(demo, "{}", "{nope}"))
     assert caption["error"].startswith("the caption cannot be filled in") and caption["where"] == ""
+
+
+def test_a_control_of_another_kind_is_refused_by_name():
+    from labpress.kernel.controls import Control
+
+    class Knob(Control):
+        kind = "knob"
+
+    with pytest.raises(TypeError, match="control 'k' must be a Slider, Toggle, Choice, Point or Seed"):
+        widget(k=Knob(0))
+
+
+def test_a_bad_default_names_the_control_kind_before_it_has_a_name():
+    with pytest.raises(ControlError, match=r"^the slider's value must be between 0 and 1, not 2$"):
+        Slider(0, 1, value=2)

@@ -110,6 +110,13 @@ class Control:
     def index_of(self, value) -> int:
         return self.states().index(self.coerce(value))
 
+    @property
+    def _called(self) -> str:
+        """How error messages name the control: its name (or label), quoted; before @widget names it
+        (a default checked in the constructor), what it is."""
+        name = self.name or self.label
+        return f"'{name}'" if name else f"the {self.kind}'s value"
+
     def describe(self) -> dict:
         return {"kind": self.kind, "label": self.label or self.name}
 
@@ -141,9 +148,9 @@ class Slider(Control):
         return max(0, min(round((x - self.min) / self.step), self._last()))
 
     def coerce(self, value):
-        x = _number(value, f"'{self.name or self.label}'")
+        x = _number(value, f"{self._called}")
         if x < self.min - 1e-9 or x > self.max + 1e-9:
-            raise ControlError(f"'{self.name or self.label}' must be between {self.min:g} and {self.max:g}, not {shown(value)}")
+            raise ControlError(f"{self._called} must be between {self.min:g} and {self.max:g}, not {shown(value)}")
         if self.step is None:
             return _tidy(x)
         return _tidy(self.min + self._index(x) * self.step)
@@ -160,7 +167,7 @@ class Slider(Control):
         """The grid index of ``value``, by arithmetic (the browser's frame keys are computed the same way)."""
         x = self.coerce(value)
         if self.step is None:
-            raise ControlError(f"'{self.name or self.label}' is continuous: its values have no index")
+            raise ControlError(f"{self._called} is continuous: its values have no index")
         return self._index(x)
 
     def describe(self):
@@ -176,7 +183,7 @@ class Toggle(Control):
 
     def coerce(self, value):
         if not isinstance(value, bool):
-            raise ControlError(f"'{self.name or self.label}' must be true or false, not {shown(value)}")
+            raise ControlError(f"{self._called} must be true or false, not {shown(value)}")
         return value
 
     def states(self):
@@ -212,7 +219,7 @@ class Choice(Control):
                     return i
         allowed = shown([o for o, _ in self.options[:6]], 80).strip("[]")
         more = f" and {len(self.options) - 6} more" if len(self.options) > 6 else ""
-        raise ControlError(f"'{self.name or self.label}' must be one of {allowed}{more}, not {shown(value)}")
+        raise ControlError(f"{self._called} must be one of {allowed}{more}, not {shown(value)}")
 
     def coerce(self, value):
         return self.options[self._find(value)][0]
@@ -240,7 +247,7 @@ class Point(Control):
         self.default = self.coerce(value)
 
     def coerce(self, value):
-        what = f"'{self.name or self.label}'"
+        what = f"{self._called}"
         if not isinstance(value, (list, tuple)) or len(value) != 2:
             raise ControlError(f"{what} must be a point [x, y], not {shown(value)}")
         px, py = _number(value[0], what + " x"), _number(value[1], what + " y")
@@ -266,7 +273,7 @@ class Seed(Control):
 
     def coerce(self, value):
         if not _is_finite_number(value) or value != int(value) or not 0 <= value < self.rolls:
-            raise ControlError(f"'{self.name or self.label}' must be a whole number from 0 to {self.rolls - 1}, not {shown(value)}")
+            raise ControlError(f"{self._called} must be a whole number from 0 to {self.rolls - 1}, not {shown(value)}")
         return int(value)
 
     def states(self):

@@ -131,10 +131,15 @@ class Widget:
         return self.kernel(**self.coerce(state))
 
 
+CONTROL_KINDS = ("slider", "toggle", "choice", "point", "seed")
+
+
 def widget(title: str = "", readouts: dict[str, str] | None = None, **controls: Control):
     """Declare a widget: ``@widget(strength=Slider(0, 2, value=1), readouts={"l1": "L1 →"})``."""
     for name, control in controls.items():
-        if not isinstance(control, Control):
+        # The page and the browser know these five kinds only: a subclass of Control of another kind
+        # would have no markup and no behaviour there.
+        if not isinstance(control, Control) or control.kind not in CONTROL_KINDS:
             raise TypeError(f"control '{name}' must be a Slider, Toggle, Choice, Point or Seed")
 
     def wrap(kernel) -> Widget:
