@@ -563,3 +563,13 @@ def test_a_control_of_another_kind_is_refused_by_name():
 def test_a_bad_default_names_the_control_kind_before_it_has_a_name():
     with pytest.raises(ControlError, match=r"^the slider's value must be between 0 and 1, not 2$"):
         Slider(0, 1, value=2)
+
+
+def test_tick_labels_keep_the_digits_their_ticks_have():
+    import re
+
+    fig = Figure(x=(0, 0.01), y=(-1.2, 1.2))
+    fig.axes()
+    labels = re.findall(r"class=\"lp-tick\"[^>]*>([^<]*)<", fig.to_svg())
+    assert labels[:6] == ["0", "0.002", "0.004", "0.006", "0.008", "0.01"]  # fmt's two decimals made them 0, 0, 0…
+    assert {"-1", "-0.5", "0.5", "1"} <= set(labels[6:]) and "-0" not in labels

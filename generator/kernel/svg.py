@@ -31,6 +31,13 @@ def fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def tick_text(value: float) -> str:
+    """A tick's label: as many digits as the tick has (ticks are round numbers), no negative zero.
+    ``fmt``'s two decimals would label the ticks of an axis from 0 to 0.01 all '0'."""
+    text = f"{round(value, 10) + 0.0:.10g}"
+    return "0" if text == "-0" else text
+
+
 class LinearScale:
     def __init__(self, domain: tuple[float, float], pixels: tuple[float, float]):
         if domain[0] == domain[1]:
@@ -140,10 +147,10 @@ class Figure:
         self.line(x0, base_y, x1, base_y, "lp-axis")
         self.line(base_x, y0, base_x, y1, "lp-axis")
         for t in self.x.ticks(ticks):
-            self.text(t, base_y, fmt(t), "lp-tick", "middle", dy=14)
+            self.text(t, base_y, tick_text(t), "lp-tick", "middle", dy=14)
         for t in self.y.ticks(ticks):
             if t != base_y or base_x != x0:
-                self.text(base_x, t, fmt(t), "lp-tick", "end", dx=-6, dy=4)
+                self.text(base_x, t, tick_text(t), "lp-tick", "end", dx=-6, dy=4)
         if x_label:
             self.text(x1, base_y, x_label, "lp-label", "end", dy=-6)
         if y_label:
