@@ -55,7 +55,7 @@ def test_check_reports_everything_at_once(site):
 def test_check_passes_a_clean_site_and_reports_content_errors(site):
     site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n\nFine $x$.\n")
     ok = run_labpress("check", str(site.root))
-    assert ok.returncode == 0 and "No problems found (5 pages checked)" in ok.stdout
+    assert ok.returncode == 0 and "No problems found (5 pages checked, no drafts)" in ok.stdout
     site.post("b.md", "---\ntitle: B\ndate: 2026-01-01\nmoood: x\n---\n\n$\\oops$\n")
     bad = run_labpress("check", str(site.root))
     assert bad.returncode == 1
@@ -151,3 +151,36 @@ def test_new_with_a_series_labpress_toml_lacks_says_which_lines_to_add(site):
     assert upper.returncode == 2 and upper.stderr.splitlines() == [
         "error: unknown series 'Warm Up'; known series: basics, warm-up",
         "(a series key is lower-case letters, digits and dashes, such as 'warm-up')"]
+
+
+def test_check_covers_drafts_and_says_how_many(site):
+    site.post("a.md", "---\ntitle: A\ndate: 2026-01-01\n---\n\n## Method\n\nSee [the draft](/d/) soon.\n")
+    site.post("d.md", "---\ntitle: D\ndate: 2026-01-02\nstatus: draft\n---\n\n## Method\n\n$\\oops$ and"
+                      " [gone](/nowhere/).\n")
+    site.post("e.md", "---\ntitle: E\ndate: 2026-01-03\nstatus: Draft\n---\n\nFine, and [A](/a/).\n")
+    result = run_labpress("check", str(site.root))
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        # A published post's link to a draft is broken in the site `labpress build` publishes.
+        "content/a.md:8:17: error: broken link /d/: no such file in the build",
+        "content/d.md:9:2: error: KaTeX: Undefined control sequence: \\oops",
+        "check failed: 2 problems (2 drafts checked)",
+    ]
+    (site.root / "content" / "d.md").write_text("---\ntitle: D\ndate: 2026-01-02\nstatus: draft\n---\n\n"
+                                                "[gone](/nowhere/).\n")
+    result = run_labpress("check", str(site.root))
+    assert result.stderr.splitlines() == [
+        "content/a.md:8:17: error: broken link /d/: no such file in the build",
+        "content/d.md:7:8: error: broken link /nowhere/: no such file in the build",
+        "check failed: 2 problems (2 drafts checked)",
+    ]
+    (site.root / "content" / "a.md").write_text("---\ntitle: A\ndate: 2026-01-01\n---\n\nNo links.\n")
+    (site.root / "content" / "d.md").write_text("---\ntitle: D\ndate: 2026-01-02\nstatus: draft\n---\n\nText.\n")
+    ok = run_labpress("check", str(site.root))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "No problems found (7 pages checked, 2 drafts checked)"
+    (site.root / "content" / "d.md").write_text("---\ntitle: D\ndate: 2026-01-02\nstatus: draft\n---\n\n$\\oops$\n")
+    published = run_labpress("check", str(site.root), "--no-drafts")
+    assert published.returncode == 0, published.stderr
+    assert published.stdout.strip() == "No problems found (5 pages checked, 2 drafts left out)"
+    assert not list((site.root / ".labpress-cache").glob("output-*.json"))  # the scratch builds leave nothing

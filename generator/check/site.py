@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from labpress.check.links import check_links
 from labpress.config.schema import load_config
+from labpress.content.frontmatter import front_matter_values
 from labpress.content.posts import discover_posts
 from labpress.content.slugs import slugify
-from labpress.errors import ContentError, ContentErrors, display_path
+from labpress.errors import ContentError, ContentErrors, display_path, warn
 from labpress.site.pipeline import build_site
 
 
@@ -56,17 +59,85 @@ def _link_errors(site_dir: Path, out: Path, config) -> list[ContentError]:
     return errors
 
 
-def check_site(site_dir: Path, drafts: bool = False) -> tuple[list[ContentError], int]:
-    """All problems found, and the number of pages checked."""
+def _is_draft(source: Path) -> bool:
+    """Whether the post is a draft, read as the build reads it (content/frontmatter.py)."""
+    try:
+        values = front_matter_values(source.read_bytes().decode("utf-8", errors="replace"))
+    except OSError:
+        return False
+    status = values.get("status") if values else None
+    return isinstance(status, str) and status.strip().lower() == "draft"
+
+
+@dataclass
+class CheckResult:
+    errors: list[ContentError]
+    pages: int  # pages checked, drafts' included
+    drafts: int  # drafts among the posts
+    drafts_checked: bool
+
+
+def check_site(site_dir: Path, drafts: bool = True, notify: Callable[[str], None] = warn) -> CheckResult:
+    """Every problem of the site, drafts included unless ``drafts`` is False (they are what an author is
+    writing). With drafts, the site is built twice into a scratch folder: with them, for their own
+    errors and links, and as ``labpress build`` publishes it, for what only that build finds (a link or
+    a reference from a published post to a draft)."""
     config = load_config(site_dir)
     errors = _widget_errors(site_dir, config)
+    draft_sources = [p for p in discover_posts(site_dir) if _is_draft(p)]
+    draft_pages = {f"{slugify(p.stem)}/index.html" for p in draft_sources}
+    said: set[str] = set()
+
+    def once(message: str) -> None:  # two builds, one warning
+        if message not in said:
+            said.add(message)
+            notify(message)
+
     scratch = Path(tempfile.mkdtemp(prefix="labpress-check-"))
+    builds = [(True, scratch / "drafts")] if drafts and draft_sources else []
+    builds.append((False, scratch / "site"))
+    found: list[ContentError] = []
+    pages = 0
     try:
-        try:
-            result = build_site(site_dir, out_dir=scratch / "site", drafts=drafts)
-        except ContentErrors as exc:
-            return sorted(set(errors + exc.errors)), 0
-        errors += _link_errors(site_dir, result.out_dir, config)
-        return sorted(set(errors)), result.pages
+        for with_drafts, out in builds:
+            try:
+                result = build_site(site_dir, out_dir=out, drafts=with_drafts, notify=once)
+            except ContentErrors as exc:
+                # What the second build says again at the same place is the same mistake.
+                places = {(e.path, e.line, e.col) for e in found}
+                found += [e for e in exc.errors if (e.path, e.line, e.col) not in places]
+                continue
+            finally:
+                _forget_manifest(site_dir, out)
+            pages = max(pages, result.pages)
+            links = _link_errors(site_dir, result.out_dir, config)
+            if with_drafts:  # the published pages' links are checked in the build without drafts
+                links = [e for e in links if _page_of(e, site_dir) in draft_pages]
+            found += links
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    errors = _without_kernel_repeats(errors, found)
+    return CheckResult(sorted(set(errors + found)), pages, len(draft_sources), drafts)
+
+
+def _page_of(error: ContentError, site_dir: Path) -> str:
+    """The built page of the post an error is in."""
+    return f"{slugify(Path(error.path).stem)}/index.html"
+
+
+def _forget_manifest(site_dir: Path, out: Path) -> None:
+    """The scratch build's output manifest goes with the scratch folder."""
+    from labpress.site.output import Manifest
+    from labpress.site.pipeline import CACHE_DIR
+
+    try:
+        Manifest.file_for(site_dir / CACHE_DIR, out.resolve()).unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _without_kernel_repeats(kernel_errors: list[ContentError], build_errors: list[ContentError]) -> list[ContentError]:
+    """The kernels' import errors, less those a post's widget block already reports (one mistake, one message)."""
+    reported = {e.message for e in build_errors}
+    return [e for e in kernel_errors
+            if not any(m.startswith(f"{e.message} ({e.path}:{e.line}:{e.col}") for m in reported)]

@@ -18,7 +18,9 @@ def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("check", help="validate the site without writing output",
                                    description="Validate posts, maths, widgets, links and images; write nothing.")
     parser.add_argument("site_dir", nargs="?", default=".", type=Path, metavar="SITE_DIR")
-    parser.add_argument("--drafts", action="store_true", help="check drafts too")
+    parser.add_argument("--drafts", action=argparse.BooleanOptionalAction, default=True,
+                        help="check drafts too (the default: they are what you are writing); --no-drafts checks"
+                             " only what `labpress build` publishes")
     parser.add_argument("--provenance", type=Path, metavar="BUILD_DIR",
                         help="instead, check that the files each page of the built folder BUILD_DIR records in"
                              " its provenance.json are still as they were (digests against SITE_DIR)")
@@ -30,14 +32,23 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
         return _run_provenance(args, stdout, stderr)
     from labpress.check.site import check_site  # here: `labpress --help` starts without the build
 
-    errors, pages = check_site(args.site_dir.resolve(), args.drafts)
-    for error in errors:
+    result = check_site(args.site_dir.resolve(), args.drafts,
+                        notify=lambda message: stderr.print(message, markup=False))
+    for error in result.errors:
         stderr.print(str(error), markup=False)
-    if errors:
-        stderr.print(f"check failed: {len(errors)} problem{'s' if len(errors) != 1 else ''}", markup=False)
+    count = len(result.errors)
+    if result.errors:
+        stderr.print(f"check failed: {count} problem{'s' if count != 1 else ''} ({_drafts(result)})", markup=False)
         return 1
-    stdout.print(f"No problems found ({pages} pages checked)", markup=False)
+    stdout.print(f"No problems found ({result.pages} pages checked, {_drafts(result)})", markup=False)
     return 0
+
+
+def _drafts(result) -> str:
+    """What became of the drafts: '2 drafts checked', 'no drafts', '1 draft left out'."""
+    if not result.drafts:
+        return "no drafts"
+    return f"{result.drafts} draft{'s' if result.drafts != 1 else ''} {'checked' if result.drafts_checked else 'left out'}"
 
 
 def _run_provenance(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
