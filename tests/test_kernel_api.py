@@ -573,3 +573,9 @@ def test_tick_labels_keep_the_digits_their_ticks_have():
     labels = re.findall(r"class=\"lp-tick\"[^>]*>([^<]*)<", fig.to_svg())
     assert labels[:6] == ["0", "0.002", "0.004", "0.006", "0.008", "0.01"]  # fmt's two decimals made them 0, 0, 0…
     assert {"-1", "-0.5", "0.5", "1"} <= set(labels[6:]) and "-0" not in labels
+
+
+def test_numpy_scalars_read_as_the_python_values_they_hold():
+    np = pytest.importorskip("numpy")
+    assert display(np.bool_(True)) == "yes" and display(np.float32(0.5)) == "0.500" and display(np.int64(3)) == "3"
+    assert display((np.float64(0.25), np.float64(1.0))) == "(0.25, 1.00)"

@@ -46,6 +46,8 @@ class KernelError(Exception):
 
 def display(value) -> str:
     """Readout text: floats with three decimals, points as (x, y), booleans as yes/no."""
+    if type(value).__module__ == "numpy" and hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()  # a numpy scalar (numpy.bool_, float32…) reads as the Python value it holds
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
