@@ -58,6 +58,14 @@ class PostMeta:
     bibliography: list[str] = field(default_factory=list)
     # field -> (line, column) of its value, for errors found later across posts
     positions: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False, compare=False)
+    # What an error already said is wrong, so nothing that depends on it reports it again (one mistake,
+    # one message): the fields whose value was refused, and whether the front matter could not be read.
+    refused: set[str] = field(default_factory=set, repr=False, compare=False)
+    unreadable: bool = field(default=False, repr=False, compare=False)
+
+    def known(self, key: str) -> bool:
+        """Whether ``key``'s value is as the author wrote it, or absent: not refused, not unread."""
+        return not self.unreadable and key not in self.refused
 
     @property
     def is_draft(self) -> bool:
@@ -204,6 +212,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
     meta = PostMeta()
     read = read_front_matter(text, first_line, sink)
     if read is None:
+        meta.unreadable = True
         return meta
     node, values = read
 
@@ -239,6 +248,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             return ""
         if isinstance(value, (dict, list, bool, bytes)):
             sink.add(*at(key), f"'{key}' must be text")
+            meta.refused.add(key)
             return ""
         return str(value).strip()
 
@@ -261,6 +271,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
                 meta.date = dt.date.fromisoformat(str(raw).strip())
             except ValueError:
                 sink.add(*at("date"), f"'date' must be a date written YYYY-MM-DD, not '{shorten(raw)}'")
+                meta.refused.add("date")
 
     for key in ("exp", "step"):
         if key in values and values[key] is not None:
@@ -268,6 +279,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             if isinstance(raw, bool) or not isinstance(raw, int) or raw < (0 if key == "exp" else 1):
                 least = "0" if key == "exp" else "1"
                 sink.add(*at(key), f"'{key}' must be a whole number of at least {least}, not '{shorten(raw)}'")
+                meta.refused.add(key)
             else:
                 setattr(meta, key, raw)
 
@@ -278,6 +290,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         value = shorten(raw).strip().lower() if isinstance(raw, (str, int, float)) else ""
         if value not in allowed:
             sink.add(*at(key), f"'{key}' must be one of {', '.join(allowed)}, not '{shorten(raw)}'{did_you_mean(value, allowed)}")
+            meta.refused.add(key)
             return ""
         return value
 
@@ -293,6 +306,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         if key not in config.series or not isinstance(values["series"], (str, int)):
             known = shorten(", ".join(config.series) or "none are defined in labpress.toml")
             sink.add(*at("series"), f"unknown series '{key}'{did_you_mean(key, config.series)}; known series: {known}")
+            meta.refused.add("series")
         else:
             meta.series = key
     if meta.step is not None and "series" not in values:
@@ -304,6 +318,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
             raw_tags = [raw_tags]
         if not isinstance(raw_tags, list):
             sink.add(*at("tags"), "'tags' must be a list such as [optimisation, regularisation]")
+            meta.refused.add("tags")
         else:
             seen: set[str] = set()
             for tag in raw_tags:
@@ -321,6 +336,7 @@ def parse_front_matter(text: str, first_line: int, sink: ErrorSink, config: Site
         if not isinstance(files, list) or not files or not all(isinstance(f, str) and f.strip() for f in files):
             sink.add(*at("bibliography"), "'bibliography' names a BibTeX (.bib) or CSL-JSON (.json) file, or a list"
                                           " of them, relative to the post's folder: 'bibliography: refs.bib'")
+            meta.refused.add("bibliography")
         else:
             meta.bibliography = list(dict.fromkeys(f.strip() for f in files))
     return meta

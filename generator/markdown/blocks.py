@@ -104,7 +104,8 @@ def _check_blocks(state) -> None:
                     sink.add(line, col, f"a post has one '{name}' block; the first is at line {seen[name]}")
                 if name == "conclusion" and "hypothesis" not in seen and "hypothesis" in all_names:
                     sink.add(line, col, "the 'conclusion' block must come after the 'hypothesis' block")
-                if name == "conclusion" and not env["meta"].verdict:
+                # Not when the front matter, or its verdict, is already an error: one mistake, one message.
+                if name == "conclusion" and not env["meta"].verdict and env["meta"].known("verdict"):
                     sink.add(line, col, "the 'conclusion' block shows the verdict: add 'verdict:' to the front matter")
                 seen.setdefault(name, line)
             stack.append(token)

@@ -262,6 +262,8 @@ def _cite(state) -> None:
     if not cites and not env["meta"].bibliography:
         return
     if cites and not _in_force(env):
+        if not env["meta"].known("bibliography"):
+            return  # the front matter, or its bibliography, is already an error: one mistake, one message
         for inline, child in cites:
             sink.add(*inline_position(env, inline, child.meta["offset"]),
                      f"'{child.content}' is a citation, and this post has no bibliography: add 'bibliography: refs.bib'"
