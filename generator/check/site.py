@@ -103,9 +103,7 @@ def check_site(site_dir: Path, drafts: bool = True, notify: Callable[[str], None
             try:
                 result = build_site(site_dir, out_dir=out, drafts=with_drafts, notify=once)
             except ContentErrors as exc:
-                # What the second build says again at the same place is the same mistake.
-                places = {(e.path, e.line, e.col) for e in found}
-                found += [e for e in exc.errors if (e.path, e.line, e.col) not in places]
+                found += [e for e in exc.errors if not _said(e, found)]
                 continue
             finally:
                 _forget_manifest(site_dir, out)
@@ -118,6 +116,16 @@ def check_site(site_dir: Path, drafts: bool = True, notify: Callable[[str], None
         shutil.rmtree(scratch, ignore_errors=True)
     errors = _without_kernel_repeats(errors, found)
     return CheckResult(sorted(set(errors + found)), pages, len(draft_sources), drafts)
+
+
+def _said(error: ContentError, found: list[ContentError]) -> bool:
+    """Whether the first build said it already: an error at the same place, or the same kernel that
+    failed to load (its first use may have been a draft)."""
+    from labpress.widgets.library import kernel_failure
+
+    failure = kernel_failure(error.message)
+    return any((e.path, e.line, e.col) == (error.path, error.line, error.col)
+               or (failure is not None and kernel_failure(e.message) == failure) for e in found)
 
 
 def _page_of(error: ContentError, site_dir: Path) -> str:

@@ -12,7 +12,8 @@ from markdown_it import MarkdownIt
 
 from labpress.errors import shorten
 from labpress.markdown.xref import xref_slot
-from labpress.widgets.library import ControlError, KernelError, WidgetLoadError, WidgetUse, instance_html, run_widget
+from labpress.widgets.library import (ControlError, KernelError, WidgetLoadError, WidgetUse, check_overrides,
+                                      instance_html, load_error_text, run_widget)
 
 
 def widgets_plugin(md: MarkdownIt) -> None:
@@ -45,13 +46,15 @@ def _too_deep(node) -> bool:
     return False
 
 
-def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
-    """(overrides, caption, positions of keys) from the block's YAML body."""
+def _parse_body(meta: dict, sink) -> tuple[dict, str, dict, bool] | None:
+    """(overrides, caption, positions of keys, whether all of it was read) from the block's YAML body;
+    None when it is not a mapping at all. A setting that cannot be read is reported and left out, so
+    the others are still checked (every problem of a body in one run)."""
     first = meta["body_line"]
     indent = meta["indent"]
     body = meta["body"]
     if not body.strip():
-        return {}, "", {}
+        return {}, "", {}, True
     import yaml  # here: most posts have no widget overrides
 
     def offset(index: int) -> tuple[int, int]:
@@ -118,13 +121,11 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict] | None:
     finally:
         if loader is not None:
             loader.dispose()
-    if not ok:
-        return None
     caption = values.pop("caption", "")
     if not isinstance(caption, str):
         sink.add(*positions["caption"], "the widget caption must be text")
-        return None
-    return values, caption, positions
+        caption, ok = "", False
+    return values, caption, positions, ok
 
 
 def _run_widgets(state) -> None:
@@ -143,19 +144,30 @@ def _run_widgets(state) -> None:
         parsed = _parse_body(meta, sink)
         if parsed is None:
             continue
-        overrides, caption, positions = parsed
+        overrides, caption, positions, ok = parsed
         label = _take_label(library, name, overrides, positions, sink)
-        if label is False:
+        ok = ok and label is not False
+        seconds = library.limits.seconds or env["config"].seconds_per_block
+        try:
+            loaded = library.load(name, seconds)
+        except WidgetLoadError as exc:
+            _load_failed(env, sink, exc, line, col)
+            continue
+        # Every setting checked, each problem at its own line: all of them in one run.
+        problems = check_overrides(loaded.widget, overrides)
+        for problem in problems:
+            bad = problem.control
+            at = positions.get(("key", bad) if bad not in loaded.widget.controls else bad, (line, col))
+            sink.add(*at, f"widget '{name}': {problem}")
+        if problems or not ok:
             continue
         count = env.setdefault("widget_count", {})
         count[name] = count.get(name, 0) + 1
         element_id = label[0] if label else f"widget-{name.replace('_', '-')}-{count[name]}"
-        seconds = library.limits.seconds or env["config"].seconds_per_block
         try:
             instance = run_widget(library, name, overrides, caption, element_id, seconds)
         except WidgetLoadError as exc:
-            where = f" ({exc.where})" if exc.where else ""
-            sink.add(line, col + 10 if exc.message.startswith("unknown widget") else col, exc.message + where)
+            _load_failed(env, sink, exc, line, col)
             continue
         except ControlError as exc:
             bad = getattr(exc, "control", "")
@@ -183,6 +195,19 @@ def _run_widgets(state) -> None:
         env.setdefault("widgets", []).append(WidgetUse.of(instance, shipped))
 
 
+def _load_failed(env, sink, exc: WidgetLoadError, line: int, col: int) -> None:
+    """A widget module that cannot be used: reported at the block, once per post however many blocks use
+    it (and once per build: site/pipeline.py keeps the first use, widgets.library.once_per_kernel)."""
+    if exc.message.startswith("unknown widget"):
+        sink.add(line, col + 10, exc.message)  # at the name, which is the mistake
+        return
+    text = load_error_text(exc)
+    reported = env.setdefault("widget_load_errors", set())
+    if text not in reported:
+        reported.add(text)
+        sink.add(line, col, text)
+
+
 def _take_label(library, name: str, overrides: dict, positions: dict, sink):
     """(label, its position) of a widget block, taken out of its overrides; None without one, False
     after an error. ``label`` is the figure's label unless the kernel has a control of that name."""
@@ -198,6 +223,8 @@ def _take_label(library, name: str, overrides: dict, positions: dict, sink):
         return None
     if len(keys) == 2:
         sink.add(*positions[("key", "label")], "a widget has one figure label: 'figure-label' or 'label', not both")
+        for key in keys:
+            overrides.pop(key)
         return False
     key = keys[0]
     value = overrides.pop(key)

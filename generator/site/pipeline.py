@@ -31,7 +31,7 @@ from labpress.provenance.versions import tool_versions
 from labpress.theme.palette import STYLESHEET
 from labpress.theme.static import write_theme_static
 from labpress.widgets.shipping import write_widget_assets
-from labpress.widgets.library import WidgetLibrary, WidgetLimits
+from labpress.widgets.library import WidgetLibrary, WidgetLimits, once_per_kernel
 
 CACHE_DIR = ".labpress-cache"
 NO_BASE_URL = ("warning: labpress.toml sets no base_url, so the feed, the sitemap and the canonical links say"
@@ -224,6 +224,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
         # A draft being written does not block the published posts.
         if drafts or not post.meta.is_draft:
             errors.extend(post_errors)
+    errors = once_per_kernel(errors)  # a kernel that failed to load: one error, not one per post using it
     posts = [found[s] for s in sources if drafts or not found[s].meta.is_draft]
     site, site_errors = assemble_site(config, posts, drafts)
     errors.extend(site_errors)

@@ -12,6 +12,7 @@ import ast
 import hashlib
 import importlib.util
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from html import escape
@@ -149,9 +150,12 @@ class WidgetLibrary:
                 sys.path.remove(str(self.folder))
         found = [value for value in vars(module).values() if isinstance(value, Widget)]
         if len(found) != 1:
-            raise WidgetLoadError(f"{self.shown(path)} must define exactly one @widget, found {len(found)}")
+            raise WidgetLoadError(f"{self.shown(path)} must define exactly one @widget, found {len(found)}",
+                                  f"{self.shown(path)}:1")
         if getattr(module, name, None) is not found[0]:
-            raise WidgetLoadError(f"the @widget in {self.shown(path)} must be a function named '{name}', like its file")
+            line = getattr(getattr(found[0].kernel, "__code__", None), "co_firstlineno", 1)
+            raise WidgetLoadError(f"the @widget in {self.shown(path)} must be a function named '{name}', like its file",
+                                  f"{self.shown(path)}:{line}")
         return LoadedWidget(name, path, found[0], helpers, reads)
 
     def inputs(self, loaded: LoadedWidget) -> list[tuple[str, str, str | None]]:
@@ -274,6 +278,56 @@ class WidgetUse:
 
 def frame_key(w: Widget, state: dict) -> str:
     return "-".join(str(control.index_of(state[name])) for name, control in w.controls.items())
+
+
+def check_overrides(w: Widget, overrides: dict) -> list[ControlError]:
+    """Every problem of a widget block's settings at once (each unknown control, each value a control
+    refuses), where ``Widget.coerce`` stops at the first; each error's ``control`` names its setting."""
+    problems = []
+    for name, value in overrides.items():
+        try:
+            w.coerce({name: value})  # the kernel's own rules and messages, one setting at a time
+        except ControlError as exc:
+            exc.control = name
+            problems.append(exc)
+    return problems
+
+
+def load_error_text(exc: WidgetLoadError) -> str:
+    """A load error as the widget block that uses the module reports it: the message, then where in
+    the kernel (``once_per_kernel`` knows it by that)."""
+    return f"{exc.message} ({exc.where})" if exc.where else exc.message
+
+
+_KERNEL_AT = re.compile(rf" \(({WIDGETS_DIR}/[^()]*?:\d+(?::\d+)?)(, used by \d+ posts)?\)$")
+
+
+def kernel_failure(message: str) -> str | None:
+    """The message of a kernel that failed to load without the count of the posts using it; None for
+    any other message."""
+    match = _KERNEL_AT.search(message)
+    return message[:match.start()] + f" ({match.group(1)})" if match else None
+
+
+def once_per_kernel(errors: list) -> list:
+    """One error for a kernel that failed to load, not one per post using it: at its first use (in the
+    order errors are shown), saying how many posts use it. Each post reports it once (markdown/widgets.py)."""
+    from dataclasses import replace
+
+    uses: dict[str, list] = {}
+    for error in errors:
+        if kernel_failure(error.message) is not None:
+            uses.setdefault(error.message, []).append(error)
+    kept, done = [], set()
+    for error in errors:
+        same = uses.get(error.message)
+        if same is None:
+            kept.append(error)
+        elif error.message not in done and error == min(same):
+            done.add(error.message)
+            posts = len({e.path for e in same})
+            kept.append(replace(error, message=f"{error.message[:-1]}, used by {posts} posts)") if posts > 1 else error)
+    return kept
 
 
 def render_within(library: WidgetLibrary, loaded: LoadedWidget, state: dict, caption: str, seconds: float) -> Frame:
@@ -431,4 +485,5 @@ def run_widget(library: WidgetLibrary, name: str, overrides: dict, caption: str,
 
 
 __all__ = ["WidgetLibrary", "WidgetLimits", "WidgetInstance", "WidgetLoadError", "ControlError", "KernelError",
-           "run_widget", "instance_html", "display"]
+           "run_widget", "instance_html", "display", "check_overrides", "load_error_text", "kernel_failure",
+           "once_per_kernel"]
