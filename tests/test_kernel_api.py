@@ -344,6 +344,21 @@ def test_to_svg():
     assert bare.endswith('role="img"></svg>')
 
 
+def test_a_figure_with_handles_is_a_group_whose_drawing_is_hidden():
+    """An image's content is hidden from screen readers (axe: nested-interactive), so a figure with a
+    draggable handle is a named group; its drawing, before and after the handle, is aria-hidden."""
+    f = Figure(x=(0, 1), y=(0, 1), title="With a handle")
+    f.axes("x", "y")
+    f.handle("p", 0.5, 0.5, "P")
+    f.circle(0.2, 0.2)
+    root = ET.fromstring(f.to_svg())
+    assert root.get("role") == "group" and root.get("aria-label") == "With a handle"
+    kids = [(el.tag.removeprefix(SVG_NS), el.get("aria-hidden"), el.get("class")) for el in root]
+    assert kids == [("title", None, None), ("g", "true", None), ("circle", None, "lp-handle"), ("g", "true", None)]
+    assert len(root[1]) > 4  # the axes, their ticks and labels
+    assert root[3][0].get("class") == "lp-s1"
+
+
 # The widget protocol --------------------------------------------------------------------------------------------------
 
 def make_demo():

@@ -95,6 +95,7 @@ class Figure:
         self.y = LinearScale(y, (height - bottom, top))
         self.title, self.description = title, description
         self._items: list[str] = []
+        self._handles: set[int] = set()  # the indices in _items of the draggable handles
 
     # Shapes -----------------------------------------------------------------
     def _add(self, tag: str, attrs: dict, body: str | None = None) -> None:
@@ -160,13 +161,31 @@ class Figure:
         """The draggable marker of a Point control; the runtime makes it answer to pointer and arrow keys."""
         self._add("circle", {"cx": fmt(self.x(x)), "cy": fmt(self.y(y)), "r": "9", "class": "lp-handle",
                              "data-control": control, "aria-label": label})
+        self._handles.add(len(self._items) - 1)
 
     # Output -----------------------------------------------------------------
     def to_svg(self) -> str:
+        """The figure as an image (``role="img"``); a figure with handles is a group instead, since an image's
+        content is hidden from screen readers and a handle must stay operable: its drawing, between and
+        around the handles, is then hidden from them (``aria-hidden`` groups, painted in the same order)."""
+        role = "group" if self._handles else "img"
         head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="lp-figure" viewBox="0 0 {self.width} {self.height}"'
-                f' data-scale-x="{self.x.attribute()}" data-scale-y="{self.y.attribute()}" role="img"')
+                f' data-scale-x="{self.x.attribute()}" data-scale-y="{self.y.attribute()}" role="{role}"')
         head += f" aria-label={quoteattr(self.title)}>" if self.title else ">"
         inner = f"<title>{escape(self.title)}</title>" if self.title else ""
         if self.description:
             inner += f"<desc>{escape(self.description)}</desc>"
-        return head + inner + "".join(self._items) + "</svg>"
+        if not self._handles:
+            return head + inner + "".join(self._items) + "</svg>"
+        parts, drawing = [], []
+        for i, item in enumerate(self._items):
+            if i in self._handles:
+                if drawing:
+                    parts.append('<g aria-hidden="true">' + "".join(drawing) + "</g>")
+                    drawing = []
+                parts.append(item)
+            else:
+                drawing.append(item)
+        if drawing:
+            parts.append('<g aria-hidden="true">' + "".join(drawing) + "</g>")
+        return head + inner + "".join(parts) + "</svg>"
