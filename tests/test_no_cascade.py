@@ -84,9 +84,9 @@ def test_every_problem_of_a_widget_block_in_one_run(site):
         :::
         """)
     assert errors(site) == [
-        "content/p.md:7:1: error: widget 'dial': widget 'dial' has no control 'nope'; its controls: scale, on",
+        "content/p.md:7:1: error: widget 'dial' has no control 'nope'; its controls: scale, on",
         "content/p.md:8:8: error: widget 'dial': 'scale' must be between 0 and 2, not 99",
-        "content/p.md:9:1: error: widget 'dial': widget 'dial' has no control 'alsonope'; its controls: scale, on",
+        "content/p.md:9:1: error: widget 'dial' has no control 'alsonope'; its controls: scale, on",
     ]
 
 
@@ -113,7 +113,7 @@ def test_settings_that_cannot_be_read_do_not_hide_the_others(site):
         "content/p.md:8:10: error: the widget caption must be text",
         "content/p.md:9:8: error: the value of 'scale' cannot be read: month must be in 1..12",
         "content/p.md:10:1: error: 'scale' is set twice in this widget block",
-        "content/p.md:11:1: error: widget 'dial': widget 'dial' has no control 'speed'; its controls: scale, on",
+        "content/p.md:11:1: error: widget 'dial' has no control 'speed'; its controls: scale, on",
         "content/p.md:12:1: error: a widget has one figure label: 'figure-label' or 'label', not both",
     ]
 

@@ -109,7 +109,7 @@ def test_pages_without_widgets_load_no_runtime(wsite):
         ("::: widget toi\n:::\n", "content/p.md:8:11: error: unknown widget 'toi' (did you mean 'toy'?); widgets in widgets/: toy"),
         ("::: widget toy\nk: 7\n:::\n", "content/p.md:9:4: error: widget 'toy': 'k' must be between 0 and 2, not 7"),
         ("::: widget toy\non: maybe\n:::\n", "content/p.md:9:5: error: widget 'toy': 'on' must be true or false, not 'maybe'"),
-        ("::: widget toy\nkk: 1\n:::\n", "content/p.md:9:1: error: widget 'toy': widget 'toy' has no control 'kk'; its controls: k, on"),
+        ("::: widget toy\nkk: 1\n:::\n", "content/p.md:9:1: error: widget 'toy' has no control 'kk'; its controls: k, on"),
         ("::: widget toy\ncaption: \"{nope}\"\n:::\n", "content/p.md:8:1: error: widget 'toy': kernel error: the caption cannot be filled in: KeyError: 'nope'"),
         ("::: widget toy\nk: [1\n:::\n", "content/p.md:9:6: error: widget settings are not valid YAML: expected ',' or ']', but got '<stream end>'"),
         ("::: widget\n:::\n", "content/p.md:8:1: error: a widget block names one widget: '::: widget NAME'"),

@@ -128,6 +128,12 @@ def _parse_body(meta: dict, sink) -> tuple[dict, str, dict, bool] | None:
     return values, caption, positions, ok
 
 
+def _about(name: str, problem) -> str:
+    """A control's problem, named for its widget once (the kernel's own message may already say which)."""
+    text = str(problem)
+    return text if text.startswith(f"widget '{name}' ") else f"widget '{name}': {text}"
+
+
 def _run_widgets(state) -> None:
     env = state.env
     library = env.get("widget_library")
@@ -158,7 +164,7 @@ def _run_widgets(state) -> None:
         for problem in problems:
             bad = problem.control
             at = positions.get(("key", bad) if bad not in loaded.widget.controls else bad, (line, col))
-            sink.add(*at, f"widget '{name}': {problem}")
+            sink.add(*at, _about(name, problem))
         if problems or not ok:
             continue
         count = env.setdefault("widget_count", {})
@@ -173,7 +179,7 @@ def _run_widgets(state) -> None:
             bad = getattr(exc, "control", "")
             unknown = bad not in library.load(name).widget.controls
             at = positions.get(("key", bad) if unknown else bad, (line, col))
-            sink.add(*at, f"widget '{name}': {exc}")
+            sink.add(*at, _about(name, exc))
             continue
         except KernelError as exc:
             where = f" (at {library.shown_location(exc.where)})" if exc.where else ""
