@@ -272,7 +272,7 @@ def test_the_written_workflow_keeps_the_cache_checks_builds_and_deploys(notebook
     assert cache["with"]["restore-keys"] == prefix
 
     runs = [s.get("run", "") for s in steps]
-    check = next(i for i, r in enumerate(runs) if r.strip() == "labpress check")
+    check = next(i for i, r in enumerate(runs) if r.strip() == "labpress check --no-drafts")
     build_at = next(i for i, r in enumerate(runs) if r.startswith("labpress build"))
     pages = only_step(build, "actions/configure-pages")
     assert pages["uses"] == "actions/configure-pages@v5"
