@@ -25,8 +25,41 @@ def body_of(site, text: str) -> str:
 def test_inline_and_display(site):
     html = body_of(site, "Inline $a^2$ here.\n\n$$\n\\frac{1}{m}\n$$\n\nAnd $$x$$ inline display.\n")
     assert html.count('<span class="katex">') == 3
-    assert '<div class="math-display"><span class="katex-display">' in html
+    # A display formula scrolls in its own focusable, named box (a phone is narrower than many formulas).
+    assert ('<div class="math-display math-scroll" tabindex="0" role="group" aria-label="Equation">'
+            '<span class="katex-display">') in html
     assert 'display="block"' in html
+
+
+def _formulas_as_tex(html: str) -> str:
+    """The body with each formula's markup replaced by [its TeX], to read what surrounds it."""
+    import re
+
+    return re.sub(r'<span class="katex">.*?<annotation encoding="application/x-tex">(.*?)</annotation>'
+                  r'.*?</span></span></span></span>', r"[\1]", html, flags=re.S)
+
+
+def test_punctuation_touching_a_formula_wraps_with_it(site):
+    """No line starts with the comma that followed a formula (nor ends with the bracket before one):
+    the formula and the punctuation touching it are one no-wrap span (style.css lets the formula
+    itself still break inside)."""
+    html = _formulas_as_tex(body_of(
+        site, "See ($a$), then $b$. Also \u201c$c$\u201d and $d$: $e$ and $f$ alone; $g$\u2026 $h$!?\n\n"
+              "A [link $k$]. And [$m$](https://example.org/), `$n$`.\n"))
+    assert ('<p>See <span class="math-nowrap">([a]),</span> then <span class="math-nowrap">[b].</span>'
+            ' Also <span class="math-nowrap">\u201c[c]\u201d</span> and <span class="math-nowrap">[d]:</span> [e] and [f] alone;'
+            ' <span class="math-nowrap">[g]\u2026</span> <span class="math-nowrap">[h]!?</span></p>') in html
+    assert 'A [link <span class="math-nowrap">[k]].</span>' in html  # "[link " ends with a space: not held
+    assert '<a href="https://example.org/">[m]</a>, <code>$n$</code>.' in html  # outside the link: a token apart
+    assert html.count("math-nowrap") == 7
+
+
+def test_a_header_cell_of_only_maths_is_named_by_its_formula(site):
+    """axe reads no text inside <math>: a header that is only a formula gets its MathML's text as name."""
+    html = body_of(site, "| $\\Delta T / T$ | Length $L$ (m) | $x$, $y$ |\n|---|---|---|\n| 1 | 2 | 3 |\n")
+    assert '<th aria-label="\u0394 T / T"><span class="katex">' in html
+    assert "<th>Length <span class=\"katex\">" in html  # it has text of its own
+    assert '<th aria-label="x, y"><span class="math-nowrap">' in html  # with the punctuation it holds
 
 
 def test_currency_and_escaped_dollars_stay_text(site):

@@ -66,7 +66,9 @@ def test_equations_are_numbered_at_their_right_and_referred_to(site):
     numbered = re.findall(r'<div class="math-display math-display--numbered" id="(eq-[a-z]+)">.*?'
                           r'<span class="eq-number">\((\d)\)</span></div>', html, re.S)
     assert numbered == [("eq-first", "1"), ("eq-second", "2")]
-    assert html.count('<div class="math-display">') == 1  # the unlabelled one: no number
+    assert html.count('<div class="math-display math-scroll"') == 1  # the unlabelled one: no number
+    # The number stands outside the box a wide formula scrolls in, which is named with it.
+    assert html.count('<div class="math-scroll" tabindex="0" role="group" aria-label="Equation (2)">') == 1
 
 
 def test_figures_widgets_and_images_share_the_figure_counter(site):

@@ -7,13 +7,22 @@ A display equation may carry a label after its closing ``$$``, as in Pandoc and 
 ``$$ E = mc^2 $$ {#eq-energy}``; it is then numbered, (1), (2)…, at its right, and
 ``@eq-energy`` refers to it (markdown/xref.py). TeX's own ``\\label``, ``\\eqref`` and
 ``\\ref`` are errors that say so.
+
+A display equation scrolls in its own box when it is wider than the column (a phone): the box
+is focusable and named ("Equation", "Equation (2)"), so a keyboard can scroll it. An inline
+formula and the punctuation touching it (``($x$),`` ``$x$.``) are one unbreakable unit, so no line
+starts with the comma that followed a formula; the formula itself may still break inside.
+A table header cell that holds only maths is named by its formula's text (the MathML's), since
+some tools read no text inside ``<math>``.
 """
 
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
@@ -31,6 +40,7 @@ def math_plugin(md: MarkdownIt) -> None:
                           {"alt": ["paragraph", "reference", "blockquote", "list", "footnote_def"]})
     _guard_code_spans(md)
     md.core.ruler.push("labpress_math", _typeset)
+    md.core.ruler.push("labpress_math_punctuation", _hold_punctuation)
     md.add_render_rule("math_inline", _render_math)
     md.add_render_rule("math_inline_double", _render_math)
     md.add_render_rule("math_block", _render_math_block)
@@ -168,14 +178,75 @@ def _typeset_token(token: Token, katex, env, content_offset: int, display: bool)
     env["math_count"] += 1
 
 
+# Punctuation that may not start a line after a formula, and that may not end one before it.
+_CLOSING = re.compile(r"[,.;:!?)\]}…’”»'\"]+")
+_OPENING = re.compile(r"[(\[{‘“«'\"]+$")
+_MATH = ("math_inline", "math_inline_double")
+
+
+def _hold_punctuation(state) -> None:
+    """Give each inline formula the punctuation that touches it (rendered in one no-wrap span), and
+    name a table header cell that holds only maths."""
+    tokens = state.tokens
+    for index, token in enumerate(tokens):
+        if token.type != "inline" or not token.children:
+            continue
+        children = token.children
+        for k, child in enumerate(children):
+            if child.type not in _MATH:
+                continue
+            before = children[k - 1] if k > 0 and children[k - 1].type == "text" else None
+            after = children[k + 1] if k + 1 < len(children) and children[k + 1].type == "text" else None
+            if before is not None and (match := _OPENING.search(before.content)):
+                child.meta["before"] = match.group()
+                before.content = before.content[:match.start()]
+            if after is not None and (match := _CLOSING.match(after.content)):
+                child.meta["after"] = match.group()
+                after.content = after.content[match.end():]
+        header = tokens[index - 1] if index else None
+        if header is not None and header.type == "th_open" and not header.attrGet("aria-label"):
+            if all(c.type in _MATH or (c.type == "text" and not c.content.strip()) for c in children):
+                name = "".join(c.meta.get("before", "") + formula_text(c.meta.get("html", "")) + c.meta.get("after", "")
+                               if c.type in _MATH else c.content for c in children).strip()
+                if name:
+                    header.attrSet("aria-label", name)
+
+
+_MATHML = re.compile(r"<math\b.*?</math>", re.S)
+_ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
+_LEAF = re.compile(r">([^<>]+)<")
+
+
+def formula_text(html: str) -> str:
+    """A formula as plain text, from its MathML: the text of each token element, space-separated."""
+    found = _MATHML.search(html)
+    if not found:
+        return ""
+    mathml = _ANNOTATION.sub("", found.group())
+    return " ".join(unescape(text).strip() for text in _LEAF.findall(mathml) if text.strip())
+
+
 def _render_math(self, tokens, idx, options, env) -> str:
-    return tokens[idx].meta.get("html", "")
+    token = tokens[idx]
+    html = token.meta.get("html", "")
+    before, after = token.meta.get("before", ""), token.meta.get("after", "")
+    if not (before or after):
+        return html
+    if not html:  # a formula that failed: its punctuation stays plain text
+        return escapeHtml(before) + escapeHtml(after)
+    return f'<span class="math-nowrap">{escapeHtml(before)}{html}{escapeHtml(after)}</span>'
+
+
+# The box a display formula scrolls in, focusable so that a keyboard can scroll it.
+_SCROLLER = 'tabindex="0" role="group" aria-label="Equation'
 
 
 def _render_math_block(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
+    html = token.meta.get("html", "")
     xref = token.meta.get("xref")
-    if xref:  # labelled: its number at the right (markdown/xref.py numbered it)
-        return (f'<div class="math-display math-display--numbered" id="{xref["name"]}">{token.meta.get("html", "")}'
-                f'<span class="eq-number">({xref["number"]})</span></div>\n')
-    return '<div class="math-display">' + token.meta.get("html", "") + "</div>\n"
+    if xref:  # labelled: its number at the right (markdown/xref.py numbered it), outside the scrolling box
+        number = f'({xref["number"]})'
+        return (f'<div class="math-display math-display--numbered" id="{xref["name"]}">'
+                f'<div class="math-scroll" {_SCROLLER} {number}">{html}</div><span class="eq-number">{number}</span></div>\n')
+    return f'<div class="math-display math-scroll" {_SCROLLER}">{html}</div>\n'
