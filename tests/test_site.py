@@ -109,6 +109,34 @@ def test_atom_feed_is_valid_with_absolute_urls(site):
     assert entries[0].find(f"{ATOM}title").text == "EXP #003 · Post third"
 
 
+def test_feed_entries_carry_each_formula_once_as_mathml(site):
+    """Feed readers drop a page's styles: KaTeX's HTML rendering beside the MathML would show every
+    formula twice, the second garbled. An entry keeps the MathML only; the page keeps both."""
+    site.post("m.md", "---\ntitle: M\ndate: 2026-01-01\n---\n\nInline $\\sum_i x_i$, then\n\n"
+                      "$$ \\mathcal{L} = \\left( \\frac{1}{m} \\right)^2 $$ {#eq-loss}\n\n"
+                      "| $\\Delta T$ | b |\n|---|---|\n| 1 | 2 |\n")
+    assert site.build().returncode == 0
+    page = (site.out / "m" / "index.html").read_text()
+    assert page.count('class="katex-html"') == 3 and page.count("<math") == 3
+    content = ET.parse(site.out / "atom.xml").getroot().find(f"{ATOM}entry/{ATOM}content").text
+    assert "katex-html" not in content and content.count("<math") == 3 and content.count("</math>") == 3
+    assert "∑" in content and "<mi>x</mi>" in content and "\\mathcal{L}" in content  # MathML, with its TeX
+    # What is around each formula is left as it was: the sentence, the numbered display, the table.
+    assert re.search(r'Inline <span class="math-nowrap"><span class="katex"><span class="katex-mathml"><math .*?</math>'
+                     r'</span></span>,</span> then', content, re.S)
+    assert re.search(r'<div class="math-scroll"[^>]*><span class="katex-display"><span class="katex">'
+                     r'<span class="katex-mathml"><math [^>]*display="block">.*?</math></span></span></span></div>'
+                     r'<span class="eq-number">\(1\)</span></div>', content, re.S)
+    assert re.search(r"<th[^>]*><span class=\"katex\"><span class=\"katex-mathml\"><math .*?</math></span></span></th>",
+                     content, re.S)
+    from labpress.site.feeds import mathml_only
+
+    mathml = '<span class="katex"><span class="katex-mathml"><math><mi>x</mi></math></span>'
+    one = mathml + '<span class="katex-html" aria-hidden="true"><span class="base"><span>x</span></span><svg></svg></span></span>'
+    assert mathml_only(f"<p>{one}, {one}</p>") == f"<p>{mathml}</span>, {mathml}</span></p>"
+    assert mathml_only('<span class="katex-html">unclosed <span>') == '<span class="katex-html">unclosed <span>'
+
+
 def test_sitemap_lists_every_page(site):
     three_posts(site)
     site.build()

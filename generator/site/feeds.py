@@ -1,8 +1,13 @@
-"""Atom feed and sitemap, with absolute URLs, built as XML trees (never by string pasting)."""
+"""Atom feed and sitemap, with absolute URLs, built as XML trees (never by string pasting).
+
+A feed entry carries each formula once, as MathML: KaTeX's HTML rendering (``span.katex-html``)
+needs the page's stylesheet and fonts, which feed readers drop, and would show the formula a
+second time, garbled."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -17,6 +22,31 @@ def _timestamp(day: dt.date) -> str:
 def _xml(root: ET.Element) -> str:
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_KATEX_HTML = re.compile(r'<span class="katex-html[ "]')
+_SPAN = re.compile(r"<span\b|</span>")
+
+
+def mathml_only(html: str) -> str:
+    """``html`` without KaTeX's HTML rendering of its formulas: their MathML (``<math>``) stays."""
+    pieces, done = [], 0
+    found = _KATEX_HTML.search(html)
+    while found:
+        start = found.start()
+        depth, end = 0, None
+        for tag in _SPAN.finditer(html, start):
+            depth += 1 if tag.group() == "<span" else -1
+            if depth == 0:
+                end = tag.end()
+                break
+        if end is None:  # not closed: leave the rest as it is
+            break
+        pieces.append(html[done:start])
+        done = end
+        found = _KATEX_HTML.search(html, end)
+    pieces.append(html[done:])
+    return "".join(pieces)
 
 
 def atom_feed(site, post_html: dict[str, str]) -> str:
@@ -50,7 +80,7 @@ def atom_feed(site, post_html: dict[str, str]) -> str:
             ET.SubElement(entry, q("summary")).text = post.meta.summary
         for tag in post.meta.tags:
             ET.SubElement(entry, q("category"), {"term": tag})
-        ET.SubElement(entry, q("content"), {"type": "html", "xml:base": url}).text = post_html[post.slug]
+        ET.SubElement(entry, q("content"), {"type": "html", "xml:base": url}).text = mathml_only(post_html[post.slug])
     return _xml(feed)
 
 
