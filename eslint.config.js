@@ -29,7 +29,7 @@ export default [
     files: [
       "generator/browser/runtime/loader.js", "generator/browser/runtime/main.js", "generator/browser/runtime/widget.js",
       "generator/browser/runtime/controls.js", "generator/browser/runtime/patch.js", "generator/browser/runtime/worker-client.js",
-      "generator/browser/reload.js",
+      "generator/browser/runtime/share.js", "generator/browser/reload.js",
     ],
     languageOptions: { sourceType: "module", globals: globals.browser },
   },

@@ -117,14 +117,7 @@ export class Controls {
   }
 
   bind() {
-    const w = this.widget;
-    // Any first touch wakes what the widget needs, before the value even changes.
-    const wake = () => {
-      if (!w.unavailable) w.prepare();
-    };
-    w.figure.addEventListener("pointerdown", wake, { once: true, passive: true });
-    w.figure.addEventListener("focusin", wake, { once: true });
-
+    // What wakes the widget (a press, the focus, a resting pointer) is widget.js's bindIntent.
     if (this.form) {
       this.form.addEventListener("submit", (event) => event.preventDefault()); // when it is a <form>
       this.form.addEventListener("input", (event) => this.onFormInput(event.target));

@@ -4,14 +4,18 @@
 // the runtime's entry (loader.js imports it after the first paint), finds the figures, makes a
 // Widget of each (widget.js: its state and rendering; controls.js: its controls; patch.js: new
 // frames into the figure; worker-client.js: the one module worker the page shares; contract.js and
-// frames.js: the pure rules), wakes what each needs once it is in view, and exposes
-// window.labpress. The page contract is docs/widgets.md.
+// frames.js, urlstate.js: the pure rules; share.js: links to a view), starts each in the state the
+// page's URL gives it, fetches pre-computed frames once a figure is near the screen, and exposes
+// window.labpress. Pyodide (about 12.5 MB) is never started by scrolling: only by the reader's intent
+// on a live widget (widget.js) or by a state in the URL that needs it. The page contract is
+// docs/widgets.md.
 //
 // Rules the runtime keeps: the main thread never waits on Python; per widget at most one render
 // is in flight and the latest state wins; a failure never removes the static figure and never
 // reaches the console as an error.
 
 import { clone } from "./contract.js";
+import { stateFromUrl } from "./share.js";
 import { runtime } from "./worker-client.js";
 import { Widget } from "./widget.js";
 
@@ -24,28 +28,25 @@ function whenIdle(callback) {
   else window.setTimeout(callback, 250);
 }
 
-function observeForIdleStart(list) {
-  const live = list.filter((w) => w.needsPython());
-  const framed = list.filter((w) => !w.needsPython());
+/** The frames files (small JSON) of the widgets that have them, fetched at idle once a figure nears the screen. */
+function prefetchFrames(list) {
+  const framed = list.filter((w) => w.usesFrames());
   if (typeof IntersectionObserver !== "function") {
-    if (live.length) whenIdle(() => runtime.start());
     for (const w of framed) whenIdle(() => w.fetchFrames());
     return;
   }
-  const byFigure = new Map(list.map((w) => [w.figure, w]));
+  const byFigure = new Map(framed.map((w) => [w.figure, w]));
   const observer = new IntersectionObserver((entries) => {
     for (const entry of entries) {
       if (!entry.isIntersecting) continue;
       const w = byFigure.get(entry.target);
       observer.unobserve(entry.target);
       whenIdle(() => {
-        if (w.unavailable) return;
-        if (w.needsPython()) runtime.start();
-        else w.fetchFrames();
+        if (!w.unavailable && w.usesFrames() && !w.frames) w.fetchFrames();
       });
     }
   }, { rootMargin: "200px 0px" });
-  for (const w of [...live, ...framed]) observer.observe(w.figure);
+  for (const w of framed) observer.observe(w.figure);
 }
 
 const publicWidgets = new Map(); // id -> {render, state}: the small face tests and benchmarks use
@@ -67,11 +68,12 @@ async function enhanceAll() {
       widgets.set(w.id, w);
       publicWidgets.set(w.id, { render: (state) => w.render(state), state: () => clone(w.state) });
       made.push(w);
+      w.restore(stateFromUrl(w)); // a state from a shared link; a live one starts Python
     } catch (err) {
       console.warn(`LabPress: widget ${figure.id || "?"} left static:`, err);
     }
   }
-  observeForIdleStart(made);
+  prefetchFrames(made);
 }
 
 const ready = new Promise((resolve) => {

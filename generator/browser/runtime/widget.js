@@ -1,17 +1,37 @@
 // LabPress widget runtime: one widget. It keeps the widget's state and answers each change
 // either from the pre-computed frames (data-frames, no Python in the browser) or from its kernel
 // in the shared Pyodide worker (worker-client.js), then shows the frame (patch.js); its controls are
-// controls.js's. A failure never removes the static figure and never reaches the console as an
+// controls.js's, its link and the URL's record of its state share.js's. Python starts only on the
+// reader's intent: a press, the focus, or the pointer resting on the figure (or a state in the URL
+// that needs it). A failure never removes the static figure and never reaches the console as an
 // error. Nothing runs at import.
 
 import { clone, movedPoints, readSpec } from "./contract.js";
 import { Controls } from "./controls.js";
 import { frameKey } from "./frames.js";
 import { patchMarkup, showCaption, showReadouts } from "./patch.js";
+import { addShareButton, recordState } from "./share.js";
+import { changedNames, hoverMayStart } from "./urlstate.js";
 import { Channel, runtime } from "./worker-client.js";
 
 const STATUS_WARMING = "Warming up Python: the figure goes live in a moment.";
-const STATUS_UNAVAILABLE = "Live updates unavailable: showing the static figure.";
+// Why live updates are unavailable (worker-client.js's failure kinds), as the status line says it.
+const STATUS_UNAVAILABLE = {
+  load: "Live updates unavailable: the interactive part could not load. Showing the static figure.",
+  browser: "Live updates unavailable: this browser cannot run the interactive part. Showing the static figure.",
+  timeout: "Live updates unavailable: the interactive part did not load in time. Showing the static figure.",
+};
+const NOTICE_MS = 4000; // how long a notice ("Link copied.") stands in the status line
+const HOVER_MS = 250; // the pointer resting this long on a figure, with the page not scrolling, starts Python
+
+let lastScroll = -Infinity; // when the page last scrolled: a figure scrolled under a still pointer is not hovered
+let watchingScroll = false;
+
+function watchScroll() {
+  if (watchingScroll) return;
+  watchingScroll = true;
+  window.addEventListener("scroll", () => { lastScroll = performance.now(); }, { passive: true, capture: true });
+}
 
 function forcedPyodide() {
   if (document.documentElement.dataset.labpressForcePyodide === "1") return true;
@@ -61,6 +81,9 @@ export class Widget {
     this.statusEl = figure.querySelector(".widget-status");
     this.captionEl = figure.querySelector(".widget-caption");
     this.readoutEls = [...figure.querySelectorAll("output[data-readout]")];
+    this.baseStatus = this.statusEl?.textContent || ""; // what the status line says when no notice stands in it
+    this.notice = "";
+    this.noticeTimer = 0;
 
     this.seq = 0; // version of this.state; bumped on every change
     this.shownSeq = 0; // version of the frame on screen (or of the error shown over it)
@@ -75,10 +98,13 @@ export class Widget {
 
     this.ui = new Controls(this);
     this.ui.fillState();
+    this.initialState = clone(this.state); // the build's state: the URL records only what differs from it
     this.shownState = clone(this.state); // the state the build's frame shows
     this.ui.sync(); // the figure is the truth: undo any form state the browser restored
     this.ui.bind();
     this.ui.decorateHandles();
+    this.bindIntent();
+    this.shareButton = addShareButton(this);
     figure.dataset.coalesced = "0";
     figure.classList.add("is-enhanced");
   }
@@ -96,6 +122,39 @@ export class Widget {
     } else {
       runtime.start();
     }
+  }
+
+  /** Python (or the frames file) starts once the reader shows intent: a press, the focus, or a resting pointer. */
+  bindIntent() {
+    const wake = () => {
+      if (!this.unavailable) this.prepare();
+    };
+    this.figure.addEventListener("pointerdown", wake, { passive: true });
+    this.figure.addEventListener("focusin", wake);
+    let hover = 0;
+    const rest = () => {
+      const still = performance.now() - lastScroll;
+      hover = still < HOVER_MS ? window.setTimeout(rest, HOVER_MS - still) : 0;
+      if (!hover) wake();
+    };
+    this.figure.addEventListener("pointerenter", (event) => {
+      if (event.pointerType === "touch" || hover || !hoverMayStart(navigator.connection)) return; // a touch is a pointerdown
+      watchScroll();
+      hover = window.setTimeout(rest, HOVER_MS);
+    });
+    this.figure.addEventListener("pointerleave", () => {
+      window.clearTimeout(hover);
+      hover = 0;
+    });
+  }
+
+  /** Start in the state `partial` sets (from the page's URL): its controls, then its frame, as if the reader had moved them. */
+  restore(partial) {
+    const names = changedNames(this.controls, partial || {}, this.state);
+    if (!names.length) return;
+    for (const name of names) this.state[name] = clone(partial[name]);
+    this.ui.sync();
+    this.changed(names);
   }
 
   fetchFrames() {
@@ -117,6 +176,7 @@ export class Widget {
 
   changed(names) {
     this.seq += 1;
+    recordState(this);
     this.ui.placeHandles(names); // the handle follows the reader at once, the figure follows the kernel
     if (this.usesFrames()) this.fromFrames();
     else this.requestLive();
@@ -159,6 +219,11 @@ export class Widget {
 
   onResult(message) {
     const { seq, state } = this.channel.receive(message);
+    if (message.type === "error" && message.kind === "package") {
+      // Not the kernel's fault: a package it imports could not be fetched. It will not go live.
+      this.goStatic(`Live updates unavailable: ${message.error} Showing the static figure.`);
+      return;
+    }
     if (seq > this.shownSeq) { // otherwise stale: something newer is already on screen
       if (message.type === "error") this.showError(message, seq);
       else this.show(message, seq, state, "pyodide");
@@ -204,6 +269,23 @@ export class Widget {
   }
 
   setStatus(text) {
+    this.baseStatus = text;
+    this.showStatus();
+  }
+
+  /** A short notice in the status line ("Link copied."), read out by screen readers; the status comes back after it. */
+  announce(text) {
+    window.clearTimeout(this.noticeTimer);
+    this.notice = text;
+    this.showStatus();
+    this.noticeTimer = window.setTimeout(() => {
+      this.notice = "";
+      this.showStatus();
+    }, NOTICE_MS);
+  }
+
+  showStatus() {
+    const text = this.notice || this.baseStatus;
     if (this.statusEl && this.statusEl.textContent !== text) this.statusEl.textContent = text;
   }
 
@@ -236,16 +318,25 @@ export class Widget {
     this.channel.pump();
   }
 
-  onRuntimeFailed() {
+  /** `kind`: why the runtime failed (worker-client.js: load, browser or timeout). */
+  onRuntimeFailed(kind) {
     this.figure.classList.remove("is-warming");
     if (!this.needsPython() || this.unavailable) return;
+    this.goStatic(STATUS_UNAVAILABLE[kind] || STATUS_UNAVAILABLE.load);
+  }
+
+  /** Live updates are unavailable for good: the figure stays what it shows, the controls go back to it and lock. */
+  goStatic(status) {
+    this.figure.classList.remove("is-warming");
+    if (this.unavailable) return;
     this.unavailable = true;
     this.channel.drop();
     this.figure.classList.remove("is-error");
     this.figure.classList.add("is-static");
-    this.setStatus(STATUS_UNAVAILABLE);
+    this.setStatus(status);
     // The figure stays what it was; put the controls back to the state it shows, and lock them.
     this.state = clone(this.shownState);
+    recordState(this);
     this.ui.sync();
     if (this.stage && this.ui.handles().length) { // put the handles back where the figure drew them
       if (this.lastFrame) {

@@ -2,21 +2,23 @@
 // page shares, and each widget's channel to it.
 //
 // The main thread never waits on Python: start() begins the worker once and resolves true when
-// Python is ready, false if it never will be (no settings, no workers or WebAssembly, an error,
-// or no answer within START_TIMEOUT_MS); a failure is a console warning and a notice on each
-// figure, never an error. Per widget at most one render is in flight and the latest state wins.
-// Nothing runs at import: the page is read only once start() is called.
+// Python is ready, false if it never will be (no settings, no workers or WebAssembly, a file of
+// Pyodide's that cannot be fetched, which the worker reports at once, another error, or no answer
+// within START_TIMEOUT_MS); a failure is a console warning and a notice on each figure, never an
+// error. Per widget at most one render is in flight and the latest state wins. Nothing runs at
+// import: the page is read only once start() is called: on the reader's intent, for a state in the URL,
+// or by window.labpress.pyodideReady().
 
 import { clone, readRuntimeConfig } from "./contract.js";
 
-const START_TIMEOUT_MS = 120000; // a start-up that has not finished by then will not
+const START_TIMEOUT_MS = 120000; // a start-up that has not finished by then will not (a missing file fails at once)
 
 export const runtime = {
   status: "idle", // idle | starting | ready | failed
   worker: null,
   promise: null,
   config: undefined,
-  // id -> widget: told onRuntimeStarting(), onRuntimeReady(), onRuntimeFailed() and onResult(message)
+  // id -> widget: told onRuntimeStarting(), onRuntimeReady(), onRuntimeFailed(kind) and onResult(message)
   widgets: new Map(),
 
   readConfig() {
@@ -36,7 +38,7 @@ export const runtime = {
       const config = this.readConfig();
       if (!config) return this.fail("the page has no #labpress-runtime configuration");
       if (typeof Worker !== "function" || typeof WebAssembly !== "object") {
-        return this.fail("this browser has no module workers or WebAssembly");
+        return this.fail("this browser has no module workers or WebAssembly", "browser");
       }
       let worker;
       try {
@@ -52,7 +54,7 @@ export const runtime = {
       worker.addEventListener("message", (event) => this.onMessage(event.data || {}));
       worker.postMessage({ type: "init", ...config });
       window.setTimeout(() => {
-        if (this.status === "starting") this.fail(`Pyodide did not start within ${START_TIMEOUT_MS / 1000} s`);
+        if (this.status === "starting") this.fail(`Pyodide did not start within ${START_TIMEOUT_MS / 1000} s`, "timeout");
       }, START_TIMEOUT_MS);
     });
     return this.promise;
@@ -71,7 +73,8 @@ export const runtime = {
     }
   },
 
-  fail(reason) {
+  /** `kind`, what the widgets tell the reader: "load" (a file could not be fetched, or Python failed), "browser", "timeout". */
+  fail(reason, kind = "load") {
     if (this.status === "failed") return;
     this.status = "failed";
     console.warn(`LabPress: live widget updates unavailable (${reason}).`);
@@ -82,7 +85,7 @@ export const runtime = {
     }
     this.worker = null;
     this.resolveStart?.(false);
-    for (const w of this.widgets.values()) w.onRuntimeFailed();
+    for (const w of this.widgets.values()) w.onRuntimeFailed(kind);
   },
 
   post(message) {

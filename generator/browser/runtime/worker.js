@@ -6,8 +6,14 @@
 //        {type: "render", id, widget, state, caption, seq}
 //   out: {type: "ready"} | {type: "init-error", message}
 //        {type: "frame", id, seq, svg, readouts, caption, ms}
-//        {type: "error", id, seq, error, where, ms}
+//        {type: "error", id, seq, error, where, ms, kind?}
 // Nothing here may throw past a message handler: every failure becomes a message.
+//
+// Two failures are not the kernel's and are told apart: a file of Pyodide's own that cannot be
+// fetched (a 404 on pyodide.asm.wasm, a network error) ends start-up at once with an init-error
+// (Pyodide itself would only log a warning and wait for ever); a package that cannot be fetched from
+// Pyodide's CDN (`packages = "cdn"`) makes the kernels that import it answer
+// {type: "error", kind: "package", error: "could not load numpy from Pyodide's CDN: offline?"}.
 
 const SITE = "/labpress-site"; // where the site's Python files go in Pyodide's file system
 
@@ -18,6 +24,43 @@ const BOOTSTRAP = new URL("./bootstrap.py", import.meta.url);
 let booting = null; // Promise of the render function, set by the first init
 let render = null;
 let abortBoot = null; // rejects `booting`: some Pyodide failures only surface as stray rejections
+const missingPackages = new Set(); // packages Pyodide could not fetch from its CDN, by name
+
+// Pyodide fetches its core files (the wasm, the standard library, the lock file) with fetch(); a
+// failed wasm fetch is only logged by it, so start-up would wait for ever. While booting, every
+// fetch of a file under the Pyodide folder is watched and the first one that fails ends start-up.
+const nativeFetch = self.fetch.bind(self);
+
+function watchFetches(indexURL, cdn) {
+  self.fetch = (resource, options) => {
+    const url = typeof resource === "string" ? resource : resource?.href || resource?.url || "";
+    const job = nativeFetch(resource, options);
+    const file = String(url).split("?")[0].split("/").pop();
+    if (!render && abortBoot && String(url).startsWith(indexURL)) {
+      job.then((response) => {
+        if (!response.ok) abortBoot(new Error(`could not load ${file} (HTTP ${response.status})`));
+      }, (err) => abortBoot(new Error(`could not load ${file} (${errorText(err)})`)));
+    } else if (cdn && String(url).startsWith(cdn)) {
+      const failed = () => missingPackages.add(packageOfWheel(file));
+      job.then((response) => response.ok || failed(), failed);
+    }
+    return job;
+  };
+}
+
+/** The package a wheel file is of: "numpy" for numpy-2.2.5-cp313-cp313-pyodide_2025_0_wasm32.whl. */
+function packageOfWheel(file) {
+  return decodeURIComponent(file).split("-")[0].toLowerCase().replace(/[-_.]+/g, "-");
+}
+
+/** A render's ModuleNotFoundError for a package the CDN did not give: the message that says so, else null. */
+function missingPackageError(error) {
+  const match = /^ModuleNotFoundError: No module named '([^'.]+)/.exec(error || "");
+  if (!match || !missingPackages.size) return null;
+  const name = match[1].toLowerCase().replace(/[-_.]+/g, "-");
+  const shown = missingPackages.has(name) ? match[1] : [...missingPackages].join(", ");
+  return `could not load ${shown} from Pyodide's CDN: offline?`;
+}
 
 function shortWhere(where) {
   return typeof where === "string" ? where.split(`${SITE}/`).join("") : "";
@@ -38,6 +81,7 @@ async function boot(message) {
   };
   const fromCdn = packages === "cdn" && typeof cdn === "string" && cdn !== "";
   if (fromCdn) options.packageBaseUrl = cdn;
+  watchFetches(indexURL, fromCdn ? cdn : "");
 
   // Fetch the Python sources while the interpreter boots.
   const sources = Promise.all(files.map(async (path) => {
@@ -62,10 +106,22 @@ async function boot(message) {
     py.FS.writeFile(full, bytes);
   }
   if (fromCdn) {
-    const quiet = { messageCallback: () => {}, errorCallback: (m) => console.warn(m) };
+    // A package that cannot be fetched is reported by Pyodide here, not thrown: remember it, so the
+    // kernels that import it say why they cannot run.
+    const errorCallback = (m) => {
+      const failed = /error occurred while loading (\S+?):?$/.exec(String(m).trim());
+      if (failed) missingPackages.add(failed[1].toLowerCase().replace(/[-_.]+/g, "-"));
+      console.warn(m);
+    };
+    const quiet = { messageCallback: () => {}, errorCallback };
     const decoder = new TextDecoder();
     for (const [path, bytes] of texts) {
-      if (path.startsWith("widgets/") && path.endsWith(".py")) await py.loadPackagesFromImports(decoder.decode(bytes), quiet);
+      if (!path.startsWith("widgets/") || !path.endsWith(".py")) continue;
+      try {
+        await py.loadPackagesFromImports(decoder.decode(bytes), quiet);
+      } catch (err) {
+        console.warn(`LabPress worker: the packages of ${path} did not load (${errorText(err)})`);
+      }
     }
   }
   py.runPython(bootstrapSource);
@@ -107,7 +163,10 @@ async function onRender(message) {
     }
     const text = render(String(widget), JSON.stringify(message.state ?? {}), String(caption ?? ""));
     const result = JSON.parse(text);
-    if (result && typeof result.error === "string") {
+    const missing = result && typeof result.error === "string" ? missingPackageError(result.error) : null;
+    if (missing) {
+      reply = { type: "error", kind: "package", error: missing, where: "" };
+    } else if (result && typeof result.error === "string") {
       reply = { type: "error", error: result.error, where: shortWhere(result.where) };
     } else {
       reply = { type: "frame", svg: result.svg, readouts: result.readouts || {}, caption: result.caption || "" };
