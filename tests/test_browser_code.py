@@ -52,7 +52,7 @@ def test_eslint_passes():
 
 
 @needs_npm
-@pytest.mark.parametrize("module", ["frames.js", "contract.js"])
+@pytest.mark.parametrize("module", ["frames.js", "contract.js", "urlstate.js"])
 def test_eslint_keeps_the_pure_rules_free_of_the_page(module):
     """The pure modules are imported by node tests: the config gives them no browser globals, so a DOM call fails the lint."""
     source = (REPO / "generator" / "browser" / "runtime" / module).read_text() + "\nexport const title = () => document.title;\n"
