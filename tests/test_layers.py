@@ -23,6 +23,7 @@ LAYERS = [
     {"math", "figures", "widgets", "data", "provenance", "bibliography"},
     {"compute"},
     {"markdown"},
+    {"search"},  # the Pagefind index of the posts (their cross-references filled in by markdown.xref)
     {"site"},
     {"check"},
     {"devserver"},

@@ -118,6 +118,12 @@ def _templates(config, key: str, cache_dir: Path | None):
     return _environments[key]
 
 
+def _with_search(environment, search):
+    """The templates, with the search box's script and index (``search``, a SearchAssets) as a global."""
+    environment.globals["search"] = search
+    return environment
+
+
 def render_context(site_dir: Path, base_url: str | None, use_cache: bool,
                    notify: Callable[[str], None] = warn) -> RenderContext:
     """What rendering posts needs, made afresh in each worker process."""
@@ -245,8 +251,11 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     runtime = write_widget_assets(site, config, tree)
     write_site_static(site_dir, tree)
     provenance = write_provenance(site, site_dir, out_dir, config, source_digests, tree)
-    pages = render_pages(site, assets, templates, runtime, tree,
-                         digest(code_digest(), theme_digest, config_digest, drafts),
+    from labpress.search.index import write_search
+
+    search = write_search(site, config, tree, labels, cache_dir)  # the posts' index, and the masthead's search box
+    pages = render_pages(site, assets, lambda: _with_search(templates(), search), runtime, tree,
+                         digest(code_digest(), theme_digest, config_digest, drafts, search.script),
                          finish=InlineStyles().extract, provenance=provenance)
     write_pages(pages, tree, config)
     feed_html = {p.slug: fill_post_references(p.html, labels) for p in site.posts[:FEED_SIZE]}

@@ -1,0 +1,231 @@
+"""The site's search: a Pagefind index of every post, made at build, and the reader's search script.
+
+Pagefind (PyPI ``pagefind[bin]``: its Python API drives its binary) indexes a copy of each post
+(``copies.py``) and writes the index: ``pagefind.js`` (the client the search script imports),
+its worker and WebAssembly, and content-hashed chunks of the index and of each page's text. They
+go into the build's output tree under ``assets/pagefind/``, so they are published with the rest of
+the build in one step; the UI bundles Pagefind also writes are left out (the theme has its own,
+``browser/search.js``, which a strict CSP allows). The script is published under a name that
+changes with its content.
+
+The index holds each post's address as the site links it (under the base path). It is made only
+when something it holds changed: its source is a digest of every post's address and body (their
+keys, as the pages use), what their references to other posts show, and the versions of LabPress
+and Pagefind; when that digest and the previous build's index files are intact, they are kept.
+
+Pagefind reads the copies as a folder of pages and writes the index into a scratch folder, removed
+before the build publishes. The folder of copies is kept in the cache (``search-pages/``, with a
+sealed record of what each copy was made from and its digest), so a build after one edit makes one
+copy again, not all of them; without a cache it is a scratch folder too. Pagefind is given a folder,
+not each page, for two reasons, both of its Python wrapper: it reads one reply of its binary per
+tenth of a second (``add_html_file`` for each of a thousand posts would take 100 s; one
+``add_directory`` call takes one reply), and it reads replies through a 2 MiB buffer (``get_files``
+of a large index stops there and never returns).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import tempfile
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from labpress.cache.digests import code_digest, digest
+from labpress.cache.store import seal, unseal, write_atomically
+from labpress.errors import ConfigError
+from labpress.markdown.xref import fill_post_references, references_used
+from labpress.search.copies import search_copy
+from labpress.theme.lookup import fingerprint
+
+INDEX_DIR = "assets/pagefind/"
+ENTRY = "pagefind-entry.json"
+SCRIPT = Path(__file__).resolve().parent.parent / "browser" / "search.js"
+# Pagefind's files the search script uses (the rest of what it writes is its own UI, and its playground).
+CLIENT_FILES = ("pagefind.js", "pagefind-worker.js", ENTRY)
+INDEX_FOLDERS = ("index/", "fragment/", "filter/")
+SECONDS = 600  # Pagefind indexing a large site takes seconds; a binary that hangs fails the build
+PAGES_DIR = "search-pages"  # in the cache folder: the copies Pagefind reads, kept between builds
+RECORD = "copies.json"  # in it: {URL: [what the copy was made from, sha256 of the file]}
+
+
+@dataclass(frozen=True)
+class SearchAssets:
+    """URL paths, relative to the site root, of the search script and of the index's folder."""
+
+    script: str
+    index: str = INDEX_DIR
+    pages: int = 0  # posts in the index
+    indexed: bool = False  # made by this build (False: kept from the previous one)
+
+
+def pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind_bin") + "/" + metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def index_language(language: str) -> str:
+    """The ISO 639-1 code Pagefind indexes in (its stemmer and word rules): ``en`` for ``en-GB``."""
+    return (language or "en").replace("_", "-").split("-")[0].lower() or "en"
+
+
+def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None) -> SearchAssets:
+    """The search script and the index of ``site``'s posts into ``tree``. ``labels``: the site's
+    cross-reference labels (markdown/xref.py), filled into the posts as their pages show them;
+    ``cache_dir``: the cache folder, where the posts' copies are kept (None: made afresh)."""
+    script = SCRIPT.read_bytes()
+    script_path = f"assets/search.{fingerprint(script)}.js"
+    tree.write(script_path, script)
+
+    language = index_language(config.language)
+    # What each post's copy is made from. As for pages (site/pages.py): a post's key stands for its
+    # body, its inputs for what its code read; without a cache (no key), its HTML itself.
+    posts = {config.url(post.path): post for post in site.posts}
+    made_from = {url: digest(code_digest(), (post.key, post.body.inputs) if post.key else post.html,
+                             references_used(post.body, labels)) for url, post in posts.items()}
+    source = digest("search", pagefind_version(), language, sorted(made_from.items()))
+    entry = INDEX_DIR + ENTRY
+    previous = tree.reusable(entry, source)
+    if previous is not None:
+        files = previous.extra.get("files", [])
+        if all(tree.previous.intact(INDEX_DIR + name) is not None for name in files):
+            for name in [ENTRY, *files]:
+                tree.keep(INDEX_DIR + name)
+            return SearchAssets(script_path, pages=len(posts))
+
+    def copy(url: str) -> bytes:
+        post = posts[url]
+        return search_copy(post.meta.title, post.meta.summary, post.meta.date.isoformat(),
+                           fill_post_references(post.html, labels)).encode("utf-8")
+
+    with _pages_folder(cache_dir) as pages:
+        update_copies(pages, made_from, copy)
+        files = run_pagefind(pages, language)
+    others = sorted(name for name in files if name != ENTRY)
+    for name in others:
+        tree.write(INDEX_DIR + name, files[name])
+    tree.write(entry, files[ENTRY], source, {"files": others})
+    return SearchAssets(script_path, pages=len(posts), indexed=True)
+
+
+@contextlib.contextmanager
+def _pages_folder(cache_dir: Path | None):
+    if cache_dir is None:
+        with tempfile.TemporaryDirectory(prefix="labpress-search-") as scratch:
+            yield Path(scratch)
+        return
+    folder = cache_dir / PAGES_DIR
+    if folder.exists() and not folder.is_dir() or folder.is_symlink():
+        folder.unlink()  # not the cache's folder: made again
+    folder.mkdir(exist_ok=True)
+    yield folder
+
+
+def update_copies(folder: Path, made_from: dict[str, str], copy) -> int:
+    """The folder Pagefind reads made to hold exactly the copy of each post (``copy(url)``, the page's
+    bytes), at ``URL/index.html``; a copy already there made from the same ``made_from[url]``, and
+    intact, is kept. Returns how many copies were made."""
+    record_path = folder / RECORD
+    try:
+        payload = unseal("search-copies", record_path.read_bytes())
+        record = json.loads(payload) if payload is not None else {}
+        if not isinstance(record, dict):
+            record = {}
+    except (OSError, ValueError):
+        record = {}
+    wanted = {url: folder / url.strip("/") / "index.html" for url in made_from}
+    kept, made = {}, 0
+    for url, path in sorted(wanted.items()):
+        known = record.get(url)
+        if isinstance(known, list) and len(known) == 2 and known[0] == made_from[url] and _sha256(path) == known[1]:
+            kept[url] = known
+            continue
+        data = copy(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        kept[url] = [made_from[url], hashlib.sha256(data).hexdigest()]
+        made += 1
+    # Whatever else is there (removed posts, another base path, a person's files) is not indexed.
+    paths = set(wanted.values())
+    for found in sorted(folder.rglob("*"), reverse=True):
+        if found == record_path or found in paths:
+            continue
+        if found.is_dir() and not found.is_symlink():
+            with contextlib.suppress(OSError):
+                found.rmdir()  # only once empty
+        else:
+            found.unlink()
+    write_atomically(record_path, seal("search-copies", json.dumps(kept, sort_keys=True).encode("utf-8")))
+    return made
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def run_pagefind(pages: Path, language: str) -> dict[str, bytes]:
+    """Pagefind's index of the pages in the folder ``pages`` (``URL/index.html``, such as
+    ``notes/a-post/index.html`` for ``/notes/a-post/``): the files the search script loads, by path
+    relative to the index folder."""
+    try:
+        from pagefind.index import PagefindIndex
+        from pagefind.service import get_executable
+    except ImportError:
+        raise ConfigError("error: the search index needs Pagefind: pip install 'pagefind[bin]'") from None
+    if get_executable() is None:
+        raise ConfigError("error: the search index needs Pagefind's binary, which is not installed:"
+                          " pip install 'pagefind[bin]'")
+
+    async def index(out: Path) -> None:
+        # Leaving the context writes the index to its output_path (and, without one, into the
+        # current folder): given here, so that is the one place it is written.
+        config = {"force_language": language, "write_playground": False, "output_path": str(out)}
+        async with PagefindIndex(config=config) as pagefind:
+            await pagefind.add_directory(str(pages), glob="**/*.html")
+
+    with tempfile.TemporaryDirectory(prefix="labpress-search-") as scratch:
+        out = Path(scratch) / "index"
+        try:
+            _run_to_end(lambda: asyncio.wait_for(index(out), SECONDS))
+        except asyncio.TimeoutError:
+            raise ConfigError(f"error: Pagefind did not finish indexing the site within {SECONDS} s") from None
+        except Exception as exc:  # Pagefind's service reports its errors as plain exceptions
+            raise ConfigError(f"error: Pagefind could not index the site: {exc}") from exc
+        files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    if ENTRY not in files:
+        raise ConfigError("error: Pagefind wrote no index (no pagefind-entry.json)")
+    wasm = {f"wasm.{entry['wasm']}.pagefind" for entry in json.loads(files[ENTRY])["languages"].values()}
+    return {name: data for name, data in files.items()
+            if name in CLIENT_FILES or name in wasm or name.endswith(".pf_meta") or name.startswith(INDEX_FOLDERS)}
+
+
+def _run_to_end(coroutine) -> None:
+    """``coroutine()`` run to its end in an event loop of its own: in a thread of its own when this one
+    already runs a loop (a build called from async code, a notebook, Playwright's sync API)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine())
+        return
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(coroutine())
+        except BaseException as exc:  # re-raised in the caller's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=run, name="labpress-search")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
