@@ -240,8 +240,8 @@ def test_l1_vs_l2_figure(modules):
                 d0, d1, p0, p1 = map(float, root.get(f"data-scale-{axis}").split())
                 assert d0 + (float(handles[0].get(attr)) - p0) * (d1 - d0) / (p1 - p0) == pytest.approx(value, abs=0.01)
     root = parse(render_frame(w, {}).svg)
-    assert root.find(SVG_NS + "polygon").get("class") == "lp-s1 lp-fill-1"  # the L1 diamond
-    assert root.find(SVG_NS + "ellipse").get("class") == "lp-s2 lp-fill-2"  # the L2 disc
+    assert next(root.iter(SVG_NS + "polygon")).get("class") == "lp-s1 lp-fill-1"  # the L1 diamond
+    assert next(root.iter(SVG_NS + "ellipse")).get("class") == "lp-s2 lp-fill-2"  # the L2 disc
     texts = [el.text for el in root.iter(SVG_NS + "text")]
     assert "w₁" in texts and "w₂" in texts
 

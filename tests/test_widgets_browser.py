@@ -680,6 +680,28 @@ def test_first_frames_without_javascript(browser, notebook_server):
             assert snap["caption"] and snap["caption"].strip(), f"{fig_id}: no caption"
             assert page.locator(f"#{fig_id} .widget-stage svg").is_visible()
             assert page.locator(f"#{fig_id} .widget-caption").is_visible()
+            # The controls would do nothing: they are disabled, and a note says the figure becomes
+            # interactive with JavaScript.
+            controls = page.locator(f"#{fig_id} .widget-controls [data-control]")
+            assert controls.count() > 0 and all(controls.nth(i).is_disabled() for i in range(controls.count())), fig_id
+            note = page.locator(f"#{fig_id} .widget-nojs")
+            assert note.is_visible() and "interactive with JavaScript" in note.text_content(), fig_id
+
+
+def test_the_runtime_turns_the_controls_on(post_page):
+    """The build writes the controls disabled, with a note, for a page without scripts: once the runtime
+    enhances a widget its controls work and the note is gone."""
+    page = post_page.page
+    state = page.evaluate("""() => [...document.querySelectorAll('figure.widget')].map(f => ({
+        id: f.id, enhanced: f.classList.contains('is-enhanced'),
+        off: [...f.querySelectorAll('.widget-controls [data-control]')].filter(el => el.matches(':disabled')).length,
+        controls: f.querySelectorAll('.widget-controls [data-control]').length,
+        note: [...f.querySelectorAll('.widget-nojs')].map(n => [n.hidden, n.getBoundingClientRect().height]),
+    }))""")
+    assert [w["id"] for w in state] == list(WIDGETS), state
+    for widget in state:
+        assert widget["enhanced"] and widget["controls"] and widget["off"] == 0, widget
+        assert widget["note"] == [[True, 0]], widget
 
 
 # --------------------------------------------------------------------------- 5. a kernel that raises

@@ -58,7 +58,7 @@ def adam_decay(lam):
 
     low = min(DECADES)
     fig = Figure(
-        width=480, height=300, x=(-0.6, len(WEIGHTS) - 0.4), y=(low, TOP), margin=(16, 12, 40, 52),
+        width=480, height=300, x=(-0.6, len(WEIGHTS) - 0.4), y=(low, TOP), margin=(16, 12, 44, 52),
         title="Effective weight decay per weight: Adam + L2 against AdamW, log scale",
         description=f"λ = {lam:g}. Adam + L2 decays the four weights by "
                     + ", ".join(f"{d:.4f}" for d in adam_l2) + f"; AdamW decays each by {lam:g}.",
@@ -80,12 +80,13 @@ def adam_decay(lam):
             fig.bar(i + offset, top, 0.34, base=low, cls=cls)
         fig.text(i - 0.18, log10(adam_l2[i]), f"{adam_l2[i]:.3g}", "lp-tick", "middle", dy=-4)
         fig.text(i, low, name, "lp-label", "middle", dy=15)
-        fig.text(i, low, f"√v̂ = {rms:g}", "lp-tick", "middle", dy=29)
+        fig.text(i, low, f"√v̂ = {rms:g}", "lp-tick", "middle", dy=32)
 
-    # Legend, top right.
+    # Legend, top right: each key at the right edge, its text ending beside it, so that however large
+    # the theme draws the text (11 px on a phone) it grows leftwards, inside the figure.
     for row, (cls, text) in enumerate((("lp-s1", "Adam + L2: λ/√v̂"), ("lp-s2", f"AdamW: λ = {lam:g}"))):
-        x, y = fig.x.invert(fig.x(x1) - 130), fig.y.invert(fig.y(TOP) + 12 + 16 * row)
+        x, y = fig.x.invert(fig.x(x1) - 10), fig.y.invert(fig.y(TOP) + 12 + 18 * row)
         fig.rect(x, y, fig.x.invert(fig.x(x) + 10), fig.y.invert(fig.y(y) + 10), cls)
-        fig.text(x, y, text, "lp-label", "start", dx=14, dy=9)
+        fig.text(x, y, text, "lp-label", "end", dx=-4, dy=9)
 
     return View(fig, {"ratio": f"{int(ratio)}×", "quiet": adam_l2[0], "loud": adam_l2[-1]})

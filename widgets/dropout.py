@@ -49,7 +49,7 @@ def dropout(keep, scaling, seed):
     match = abs(train - test) < 1e-9
 
     fig = Figure(
-        width=480, height=260, x=(-2.2, 16), y=(0, 9.4), margin=(10, 8, 22, 8),
+        width=480, height=260, x=(-3.8, 16), y=(0, 9.4), margin=(10, 8, 22, 8),  # room at the left for the labels at 11 px on a phone
         title="Dropout: unit outputs in training and at test time, and the total signal",
         description=f"keep_prob {keep:g}, {kept} of {UNITS} units kept, scaling "
                     f"{'on' if scaling else 'off'}: expected training signal {train:g}, test signal {test:g}.",
@@ -66,8 +66,8 @@ def dropout(keep, scaling, seed):
             else:  # a dropped unit: a cross where its bar would be
                 fig.line(i + 0.25, row + 0.15, i + 0.75, row + 0.85, "lp-muted")
                 fig.line(i + 0.25, row + 0.85, i + 0.75, row + 0.15, "lp-muted")
-    fig.text(-0.2, TRAIN_ROW, f"{kept}/{UNITS} kept", "lp-tick", "end", dy=10)
-    fig.text(-0.2, TRAIN_ROW, f"sum {sum(train_units):.3g}", "lp-tick", "end", dy=23)  # this mask's total
+    fig.text(-0.2, TRAIN_ROW, f"{kept}/{UNITS} kept", "lp-tick", "end", dy=11)
+    fig.text(-0.2, TRAIN_ROW, f"sum {sum(train_units):.3g}", "lp-tick", "end", dy=26)  # this mask's total
     fig.text(-0.2, TRAIN_ROW + UNIT_HEIGHT, "1", "lp-tick", "end", dy=4)
     fig.text(-0.2, TEST_ROW + UNIT_HEIGHT, "1", "lp-tick", "end", dy=4)
 

@@ -110,9 +110,10 @@ def l1_vs_l2(optimum, strength):
     fig.circle(l2[0], l2[1], r=5, cls="lp-s2", label=f"L2 solution {pair(l2)}")
     fig.circle(l1[0], l1[1], r=5, cls="lp-s1", label=f"L1 solution {pair(l1)}")
 
-    # Legend in the top-left corner: each ball's colour is also its solution's colour.
+    # Legend in the top-left corner: each ball's colour is also its solution's colour. Its first row
+    # sits below the top tick, which it would meet on a narrow screen, where text is relatively larger.
     for row, (cls, text) in enumerate((("lp-s1", "L1: |w₁|+|w₂| ≤ t"), ("lp-s2", "L2: ‖w‖₂ ≤ t"))):
-        x, y = fig.x.invert(fig.x(-LIMIT) + 14), fig.y.invert(fig.y(LIMIT) + 12 + 18 * row)
+        x, y = fig.x.invert(fig.x(-LIMIT) + 14), fig.y.invert(fig.y(LIMIT) + 20 + 18 * row)
         fig.circle(x, y, r=5, cls=cls)
         fig.text(x, y, text, "lp-label", "start", dx=10, dy=4)
 

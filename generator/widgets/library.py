@@ -437,6 +437,10 @@ def _control_html(element_id: str, name: str, control, value) -> str:
     raise ValueError(kind)
 
 
+_VIEWBOX_WIDTH = re.compile(r'<svg\b[^>]*?\sviewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+(\d+(?:\.\d+)?)[ ,]')
+NO_SCRIPT_NOTE = "This figure becomes interactive with JavaScript: with it off, its controls are disabled."
+
+
 def instance_html(instance: WidgetInstance, url) -> str:
     """The figure, readouts, controls and caption of one widget, correct with JavaScript off."""
     w = instance.loaded.widget
@@ -457,11 +461,19 @@ def instance_html(instance: WidgetInstance, url) -> str:
                             for name, control in w.controls.items())
     caption = f'<figcaption class="widget-caption">{escape(instance.first.caption)}</figcaption>' if instance.caption else ""
     title = escape(w.title)
+    # The figure's width in viewBox units: the theme keeps its text at reading size on a narrow
+    # screen with it (widgets.css). A style attribute here becomes a class (math/styles.py).
+    width = _VIEWBOX_WIDTH.search(instance.first.svg)
+    stage = f' style="--lp-vbw: {width.group(1)}"' if width else ""
+    # The controls work only with the runtime: off until it enhances the widget (browser/runtime/controls.js),
+    # and a note that says so, which the theme hides once scripts run.
+    off = " disabled" if w.controls else ""
+    note = f'<p class="widget-nojs">{NO_SCRIPT_NOTE}</p>' if w.controls else ""
     return (
         f'<figure {" ".join(attrs)} aria-label="Interactive figure: {title}">\n'
-        f'<div class="widget-stage">{instance.first.svg}</div>\n'
+        f'<div class="widget-stage"{stage}>{instance.first.svg}</div>\n'
         f'<dl class="widget-readouts">{readouts}</dl>\n'
-        f'<fieldset class="widget-controls"><legend class="widget-controls-legend">Controls</legend>{controls_html}</fieldset>\n'
+        f'<fieldset class="widget-controls"{off}><legend class="widget-controls-legend">Controls</legend>{note}{controls_html}</fieldset>\n'
         f'<p class="widget-status" role="status"></p>\n{caption}\n</figure>\n'
     )
 

@@ -126,6 +126,9 @@ export class Controls {
         const button = event.target.closest?.("button[data-control]");
         if (button && this.form.contains(button)) this.onSeed(button);
       });
+      // The build writes the controls off, with a note, for a page without scripts: they work now.
+      this.form.disabled = false;
+      for (const note of this.widget.figure.querySelectorAll(".widget-nojs")) note.hidden = true;
     }
     if (this.stage) {
       this.stage.addEventListener("pointerdown", (event) => this.onPointerDown(event));
