@@ -54,12 +54,17 @@ def test_punctuation_touching_a_formula_wraps_with_it(site):
     assert html.count("math-nowrap") == 7
 
 
-def test_a_header_cell_of_only_maths_is_named_by_its_formula(site):
-    """axe reads no text inside <math>: a header that is only a formula gets its MathML's text as name."""
-    html = body_of(site, "| $\\Delta T / T$ | Length $L$ (m) | $x$, $y$ |\n|---|---|---|\n| 1 | 2 | 3 |\n")
-    assert '<th aria-label="\u0394 T / T"><span class="katex">' in html
-    assert "<th>Length <span class=\"katex\">" in html  # it has text of its own
-    assert '<th aria-label="x, y"><span class="math-nowrap">' in html  # with the punctuation it holds
+def test_a_header_cell_of_only_maths_is_read_as_its_formula(site):
+    """A header is announced at every cell, and some tools (axe) read no text inside <math>: a header that
+    is only maths holds its MathML's text, visually hidden, and its MathML is hidden from screen readers."""
+    html = body_of(site, "| $\\Delta T / T$ | Length $L$ (m) | $x$, $y$ |\n|---|---|---|\n| $z$ | 2 | 3 |\n")
+    assert ('<th><span class="math-spoken">\u0394 T / T</span><span class="katex">'
+            '<span class="katex-mathml" aria-hidden="true"><math') in html
+    assert '<th>Length <span class="katex"><span class="katex-mathml"><math' in html  # it has text of its own
+    # With the punctuation it holds; each formula's MathML is hidden, the text is said once.
+    assert '<th><span class="math-nowrap"><span class="math-spoken">x, y</span><span class="katex"><span class="katex-mathml" aria-hidden' in html
+    assert html.count("math-spoken") == 2 and html.count('<span class="katex-mathml" aria-hidden="true">') == 3
+    assert '<td><span class="katex"><span class="katex-mathml"><math' in html  # a cell is left as it is
 
 
 def test_currency_and_escaped_dollars_stay_text(site):

@@ -120,6 +120,9 @@ def test_feed_entries_carry_each_formula_once_as_mathml(site):
     assert page.count('class="katex-html"') == 3 and page.count("<math") == 3
     content = ET.parse(site.out / "atom.xml").getroot().find(f"{ATOM}entry/{ATOM}content").text
     assert "katex-html" not in content and content.count("<math") == 3 and content.count("</math>") == 3
+    # Nor the text a header of only maths is read as on the page: its MathML is read instead.
+    assert page.count('class="math-spoken"') == 1
+    assert "math-spoken" not in content and 'class="katex-mathml" aria-hidden' not in content
     assert "∑" in content and "<mi>x</mi>" in content and "\\mathcal{L}" in content  # MathML, with its TeX
     # What is around each formula is left as it was: the sentence, the numbered display, the table.
     assert re.search(r'Inline <span class="math-nowrap"><span class="katex"><span class="katex-mathml"><math .*?</math>'

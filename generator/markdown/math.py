@@ -12,8 +12,9 @@ A display equation scrolls in its own box when it is wider than the column (a ph
 is focusable and named ("Equation", "Equation (2)"), so a keyboard can scroll it. An inline
 formula and the punctuation touching it (``($x$),`` ``$x$.``) are one unbreakable unit, so no line
 starts with the comma that followed a formula; the formula itself may still break inside.
-A table header cell that holds only maths is named by its formula's text (the MathML's), since
-some tools read no text inside ``<math>``.
+A table header cell that holds only maths is read as its formula's text (the MathML's, in a
+visually hidden ``math-spoken`` span, the MathML itself hidden from screen readers there): a header
+is what a screen reader announces at every cell, and some tools find no text inside ``<math>``.
 """
 
 from __future__ import annotations
@@ -204,14 +205,19 @@ def _hold_punctuation(state) -> None:
                 child.meta["after"] = match.group()
                 after.content = after.content[match.end():]
         header = tokens[index - 1] if index else None
-        if header is not None and header.type == "th_open" and not header.attrGet("aria-label"):
+        if header is not None and header.type == "th_open":
             if all(c.type in _MATH or (c.type == "text" and not c.content.strip()) for c in children):
+                formulas = [c for c in children if c.type in _MATH and c.meta.get("html")]
                 name = "".join(c.meta.get("before", "") + formula_text(c.meta.get("html", "")) + c.meta.get("after", "")
                                if c.type in _MATH else c.content for c in children).strip()
-                if name:
-                    header.attrSet("aria-label", name)
+                if formulas and name:
+                    formulas[0].meta["spoken"] = name
+                    for c in formulas:
+                        c.meta["html"] = c.meta["html"].replace(_MATHML_SPAN, _MATHML_SPAN_HIDDEN, 1)
 
 
+_MATHML_SPAN = '<span class="katex-mathml">'
+_MATHML_SPAN_HIDDEN = '<span class="katex-mathml" aria-hidden="true">'
 _MATHML = re.compile(r"<math\b.*?</math>", re.S)
 _ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
 _LEAF = re.compile(r">([^<>]+)<")
@@ -229,6 +235,8 @@ def formula_text(html: str) -> str:
 def _render_math(self, tokens, idx, options, env) -> str:
     token = tokens[idx]
     html = token.meta.get("html", "")
+    if "spoken" in token.meta:  # the text a header of only maths is read as (above)
+        html = f'<span class="math-spoken">{escapeHtml(token.meta["spoken"])}</span>{html}'
     before, after = token.meta.get("before", ""), token.meta.get("after", "")
     if not (before or after):
         return html

@@ -2,7 +2,8 @@
 
 A feed entry carries each formula once, as MathML: KaTeX's HTML rendering (``span.katex-html``)
 needs the page's stylesheet and fonts, which feed readers drop, and would show the formula a
-second time, garbled."""
+second time, garbled; so would the text a table header of only maths is read as on the page
+(``span.math-spoken``, markdown/math.py), whose MathML is then read again."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ def _xml(root: ET.Element) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-_KATEX_HTML = re.compile(r'<span class="katex-html[ "]')
+_KATEX_HTML = re.compile(r'<span class="(?:katex-html|math-spoken)[ "]')
 _SPAN = re.compile(r"<span\b|</span>")
 
 
 def mathml_only(html: str) -> str:
-    """``html`` without KaTeX's HTML rendering of its formulas: their MathML (``<math>``) stays."""
+    """``html`` without KaTeX's HTML rendering of its formulas (nor the spoken text of a header): their
+    MathML (``<math>``) stays, read by screen readers everywhere."""
     pieces, done = [], 0
     found = _KATEX_HTML.search(html)
     while found:
@@ -46,7 +48,7 @@ def mathml_only(html: str) -> str:
         done = end
         found = _KATEX_HTML.search(html, end)
     pieces.append(html[done:])
-    return "".join(pieces)
+    return "".join(pieces).replace('<span class="katex-mathml" aria-hidden="true">', '<span class="katex-mathml">')
 
 
 def atom_feed(site, post_html: dict[str, str]) -> str:
