@@ -158,10 +158,11 @@ def test_copies_drop_what_is_not_the_authors_text():
             '<figure class="widget"><svg><text>0.5</text></svg><fieldset class="widget-controls"><label>k</label>'
             '<input type="range"></fieldset><dl class="widget-readouts"><dt>k</dt><dd>1</dd></dl>'
             '<figcaption>the caption</figcaption></figure><p hidden>hidden</p><img src="x.png" alt="a bench"><br>'
-            '<script>var x = 1;</script><table><tr><td>one</td><td>two</td></tr></table><p>unclosed <b>bold')
+            '<script>var x = "<p>";</script><!-- a comment --><table><tr><td>one</td><td>two</td></tr></table>'
+            '<p>unclosed <b>bold')
     assert body_text_html(html) == (
         '<h2 id="s"> <span>Setup </span></h2><p>a<span>x &lt; 1</span>b</p><figure><figcaption>the caption</figcaption>'
-        '</figure><span>a bench</span><br><table><tr><td>one</td><td>two</td></tr></table><p>unclosed <b>bold</b></p>')
+        '</figure><span>a bench</span><br><table><tr><td>one</td><td>two</td></tr></table><p>unclosed <b>bold')
 
 
 def test_index_language_is_the_primary_subtag():

@@ -14,7 +14,8 @@ keys, as the pages use), what their references to other posts show, and the vers
 and Pagefind; when that digest and the previous build's index files are intact, they are kept.
 
 Pagefind reads the copies as a folder of pages and writes the index into a scratch folder, removed
-before the build publishes. The folder of copies is kept in the cache (``search-pages/``, with a
+before the build publishes. It runs while the build renders its pages (its binary does the work in
+a process of its own); ``SearchAssets.finish()`` waits for it and puts the index into the tree. The folder of copies is kept in the cache (``search-pages/``, with a
 sealed record of what each copy was made from and its digest), so a build after one edit makes one
 copy again, not all of them; without a cache it is a scratch folder too. Pagefind is given a folder,
 not each page, for two reasons, both of its Python wrapper: it reads one reply of its binary per
@@ -29,9 +30,10 @@ import asyncio
 import contextlib
 import hashlib
 import json
+import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
@@ -53,14 +55,22 @@ PAGES_DIR = "search-pages"  # in the cache folder: the copies Pagefind reads, ke
 RECORD = "copies.json"  # in it: {URL: [what the copy was made from, sha256 of the file]}
 
 
-@dataclass(frozen=True)
+@dataclass
 class SearchAssets:
-    """URL paths, relative to the site root, of the search script and of the index's folder."""
+    """URL paths, relative to the site root, of the search script and of the index's folder; and,
+    while Pagefind makes the index, ``finish()``, which waits for it and writes it into the tree."""
 
     script: str
     index: str = INDEX_DIR
     pages: int = 0  # posts in the index
     indexed: bool = False  # made by this build (False: kept from the previous one)
+    _finish: object = field(default=None, repr=False, compare=False)
+
+    def finish(self) -> None:
+        """The index in the output tree (Pagefind runs while the build renders its pages)."""
+        if self._finish is not None:
+            finish, self._finish = self._finish, None
+            finish()
 
 
 def pagefind_version() -> str:
@@ -104,27 +114,63 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
         return search_copy(post.meta.title, post.meta.summary, post.meta.date.isoformat(),
                            fill_post_references(post.html, labels)).encode("utf-8")
 
-    with _pages_folder(cache_dir) as pages:
+    pages, scratch = _pages_folder(cache_dir)
+    try:
         update_copies(pages, made_from, copy)
-        files = run_pagefind(pages, language)
-    others = sorted(name for name in files if name != ENTRY)
-    for name in others:
-        tree.write(INDEX_DIR + name, files[name])
-    tree.write(entry, files[ENTRY], source, {"files": others})
-    return SearchAssets(script_path, pages=len(posts), indexed=True)
+    except BaseException:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    indexing = _Indexing(pages, language, scratch)
+
+    def finish() -> None:
+        files = indexing.result()
+        others = sorted(name for name in files if name != ENTRY)
+        for name in others:
+            tree.write(INDEX_DIR + name, files[name])
+        tree.write(entry, files[ENTRY], source, {"files": others})
+
+    return SearchAssets(script_path, pages=len(posts), indexed=True, _finish=finish)
 
 
-@contextlib.contextmanager
-def _pages_folder(cache_dir: Path | None):
+class _Indexing:
+    """``run_pagefind`` in a thread of its own (the binary does the work, in its own process, while
+    the build renders pages); the scratch folder of copies, if any, removed after."""
+
+    def __init__(self, pages: Path, language: str, scratch: Path | None):
+        self.files: dict[str, bytes] | None = None
+        self.failure: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self.files = run_pagefind(pages, language)
+            except BaseException as exc:  # raised by result(), in the build's thread
+                self.failure = exc
+            finally:
+                if scratch:
+                    shutil.rmtree(scratch, ignore_errors=True)
+
+        self.thread = threading.Thread(target=run, name="labpress-search-index")
+        self.thread.start()
+
+    def result(self) -> dict[str, bytes]:
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+        return self.files
+
+
+def _pages_folder(cache_dir: Path | None) -> tuple[Path, Path | None]:
+    """The folder of copies Pagefind reads, and the scratch folder to remove once it has (None: the
+    cache's own, kept)."""
     if cache_dir is None:
-        with tempfile.TemporaryDirectory(prefix="labpress-search-") as scratch:
-            yield Path(scratch)
-        return
+        scratch = Path(tempfile.mkdtemp(prefix="labpress-search-"))
+        return scratch, scratch
     folder = cache_dir / PAGES_DIR
-    if folder.exists() and not folder.is_dir() or folder.is_symlink():
+    if folder.is_symlink() or folder.exists() and not folder.is_dir():
         folder.unlink()  # not the cache's folder: made again
     folder.mkdir(exist_ok=True)
-    yield folder
+    return folder, None
 
 
 def update_copies(folder: Path, made_from: dict[str, str], copy) -> int:

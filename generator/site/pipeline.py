@@ -264,6 +264,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     tree.write(".nojekyll", "")
     katex.save()  # formulas of posts rendered again because their cached HTML was damaged
     cache.save()
+    search.finish()  # the index Pagefind made meanwhile, into the tree
     publish(tree, out_dir, cache_dir)
     rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
     files = len(tree.written)
