@@ -27,9 +27,10 @@ from operator import add, itemgetter
 DROP_TAGS = frozenset({"script", "style", "template", "svg", "math", "button", "select", "textarea",
                        "noscript", "input", "output", "iframe", "object", "canvas", "audio", "video"})
 # Classes of what the page shows besides the author's text: section numbers and tags, a widget's
-# controls, readouts and status, footnote back-links, KaTeX's HTML.
+# controls, readouts and status, footnote back-links, KaTeX's HTML, and the text a table header of
+# only maths is read as (its MathML's: the formula is indexed by its TeX).
 DROP_CLASSES = frozenset({"section-num", "section-tag", "widget-controls", "widget-readouts", "widget-status",
-                          "footnote-backref", "katex-html"})
+                          "footnote-backref", "katex-html", "math-spoken"})
 VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
                   "source", "track", "wbr"})
 
