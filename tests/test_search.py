@@ -266,11 +266,15 @@ def test_a_build_writes_nothing_into_the_current_folder(site, tmp_path, monkeypa
     assert list(scratch.iterdir()) == [], "scratch folders left"
 
 
-def test_a_site_without_posts_has_an_empty_index(site):
+def test_a_site_without_posts_has_no_index_and_its_box_says_so(site):
     assert site.build().returncode == 0
-    entry = json.loads((site.out / INDEX_DIR / "pagefind-entry.json").read_text())
-    assert entry["languages"] == {}
-    assert 'id="search-open"' in (site.out / "index.html").read_text()
+    assert not (site.out / INDEX_DIR).exists()
+    html = (site.out / "index.html").read_text()
+    assert 'id="search-open"' in html and "data-index" not in html
+    site.post("first.md", "---\ntitle: First\ndate: 2026-01-01\n---\n\nA word.\n")
+    assert site.build().returncode == 0
+    assert f'data-index="/{INDEX_DIR}"' in (site.out / "index.html").read_text()
+    assert sorted(fragments(site.out)) == ["/first/"]
 
 
 # --------------------------------------------------------------------------- in the browser

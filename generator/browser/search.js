@@ -171,6 +171,10 @@ export function start(doc, load = (url) => import(url)) {
       status.textContent = "";
       return;
     }
+    if (!dialog.dataset.index) {
+      status.textContent = "There are no posts to search yet."; // the build wrote no index
+      return;
+    }
     try {
       const module = await engine();
       const found = await module.search(query);
@@ -195,7 +199,7 @@ export function start(doc, load = (url) => import(url)) {
     input.focus();
     input.select();
     if (input.value) run(input.value.trim());
-    engine().catch(() => {}); // fetched while the reader types
+    if (dialog.dataset.index) engine().catch(() => {}); // fetched while the reader types
   }
 
   opener.hidden = false;

@@ -1,10 +1,10 @@
 """The site's search: a Pagefind index of every post, made at build, and the reader's search script.
 
-Pagefind (PyPI ``pagefind[bin]``: its Python API drives its binary) indexes a copy of each post
-(``copies.py``) and writes the index: ``pagefind.js`` (the client the search script imports),
-its worker and WebAssembly, and content-hashed chunks of the index and of each page's text. They
-go into the build's output tree under ``assets/pagefind/``, so they are published with the rest of
-the build in one step; the UI bundles Pagefind also writes are left out (the theme has its own,
+Pagefind (PyPI ``pagefind[bin]``, which ships its binary) indexes a copy of each post
+(``copies.py``) and writes the index: ``pagefind.js`` (the client the search script imports), its
+worker and WebAssembly, and content-hashed chunks of the index and of each page's text. They go
+into the build's output tree under ``assets/pagefind/``, so they are published with the rest of the
+build in one step; the UI bundles Pagefind also writes are left out (the theme has its own,
 ``browser/search.js``, which a strict CSP allows). The script is published under a name that
 changes with its content.
 
@@ -13,24 +13,30 @@ when something it holds changed: its source is a digest of every post's address 
 keys, as the pages use), what their references to other posts show, and the versions of LabPress
 and Pagefind; when that digest and the previous build's index files are intact, they are kept.
 
-Pagefind reads the copies as a folder of pages and writes the index into a scratch folder, removed
-before the build publishes. It runs while the build renders its pages (its binary does the work in
-a process of its own); ``SearchAssets.finish()`` waits for it and puts the index into the tree. The folder of copies is kept in the cache (``search-pages/``, with a
-sealed record of what each copy was made from and its digest), so a build after one edit makes one
-copy again, not all of them; without a cache it is a scratch folder too. Pagefind is given a folder,
-not each page, for two reasons, both of its Python wrapper: it reads one reply of its binary per
-tenth of a second (``add_html_file`` for each of a thousand posts would take 100 s; one
-``add_directory`` call takes one reply), and it reads replies through a 2 MiB buffer (``get_files``
-of a large index stops there and never returns).
+The copies are a folder of pages, kept in the cache (``search-pages/``, with a sealed record of
+what each copy was made from and its digest), so a build after one edit makes one copy again, not
+all of them; without a cache, a scratch folder. Pagefind's command indexes that folder into a
+scratch folder, removed before the build publishes; it runs while the build renders its pages, and
+``SearchAssets.finish()`` waits for it and puts the index into the tree.
+
+Why the command and not Pagefind's Python API (``pagefind.index.PagefindIndex``, which drives the
+same binary as a service): the service replies to "write the files" before its writes are done,
+and the wrapper then stops it, so files may be left empty or cut short (seen here, under load: an
+empty ``pagefind-entry.json``); the wrapper reads one reply per tenth of a second (one
+``add_html_file`` per post: 100 s for a thousand posts); and it reads replies through a 2 MiB
+buffer, so ``get_files`` of a large index never returns. The command writes every file before it
+exits. It is run in an empty scratch folder with no ``PAGEFIND_`` variables, so no configuration
+file or setting of the author's applies.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
+import os
 import shutil
+import subprocess
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -57,7 +63,8 @@ RECORD = "copies.json"  # in it: {URL: [what the copy was made from, sha256 of t
 
 @dataclass
 class SearchAssets:
-    """URL paths, relative to the site root, of the search script and of the index's folder; and,
+    """URL paths, relative to the site root, of the search script and of the index's folder (there is
+    no index when there are no posts: ``pages`` is 0); and,
     while Pagefind makes the index, ``finish()``, which waits for it and writes it into the tree."""
 
     script: str
@@ -99,6 +106,8 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
     posts = {config.url(post.path): post for post in site.posts}
     made_from = {url: digest(code_digest(), (post.key, post.body.inputs) if post.key else post.html,
                              references_used(post.body, labels)) for url, post in posts.items()}
+    if not posts:  # nothing to index (Pagefind makes no index of no pages): the box says so
+        return SearchAssets(script_path)
     source = digest("search", pagefind_version(), language, sorted(made_from.items()))
     entry = INDEX_DIR + ENTRY
     previous = tree.reusable(entry, source)
@@ -223,55 +232,33 @@ def run_pagefind(pages: Path, language: str) -> dict[str, bytes]:
     ``notes/a-post/index.html`` for ``/notes/a-post/``): the files the search script loads, by path
     relative to the index folder."""
     try:
-        from pagefind.index import PagefindIndex
         from pagefind.service import get_executable
     except ImportError:
         raise ConfigError("error: the search index needs Pagefind: pip install 'pagefind[bin]'") from None
-    if get_executable() is None:
+    binary = get_executable()
+    if binary is None:
         raise ConfigError("error: the search index needs Pagefind's binary, which is not installed:"
                           " pip install 'pagefind[bin]'")
-
-    async def index(out: Path) -> None:
-        # Leaving the context writes the index to its output_path (and, without one, into the
-        # current folder): given here, so that is the one place it is written.
-        config = {"force_language": language, "write_playground": False, "output_path": str(out)}
-        async with PagefindIndex(config=config) as pagefind:
-            await pagefind.add_directory(str(pages), glob="**/*.html")
-
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
     with tempfile.TemporaryDirectory(prefix="labpress-search-") as scratch:
         out = Path(scratch) / "index"
+        command = [str(binary), "--site", str(pages), "--output-path", str(out), "--force-language", language,
+                   "--glob", "**/*.html", "--silent"]
         try:
-            _run_to_end(lambda: asyncio.wait_for(index(out), SECONDS))
-        except asyncio.TimeoutError:
+            done = subprocess.run(command, cwd=scratch, env=environment, capture_output=True, text=True,
+                                  timeout=SECONDS)
+        except subprocess.TimeoutExpired:
             raise ConfigError(f"error: Pagefind did not finish indexing the site within {SECONDS} s") from None
-        except Exception as exc:  # Pagefind's service reports its errors as plain exceptions
-            raise ConfigError(f"error: Pagefind could not index the site: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"error: Pagefind's binary {binary} could not run: {exc}") from None
+        if done.returncode != 0:
+            said = " ".join((done.stderr or done.stdout).split())[-400:]
+            raise ConfigError(f"error: Pagefind could not index the site (exit {done.returncode}): {said}")
         files = {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
-    if ENTRY not in files:
-        raise ConfigError("error: Pagefind wrote no index (no pagefind-entry.json)")
-    wasm = {f"wasm.{entry['wasm']}.pagefind" for entry in json.loads(files[ENTRY])["languages"].values()}
+    try:
+        languages = json.loads(files[ENTRY])["languages"]
+    except (KeyError, ValueError, TypeError):
+        raise ConfigError("error: Pagefind wrote no readable index (pagefind-entry.json)") from None
+    wasm = {f"wasm.{entry['wasm']}.pagefind" for entry in languages.values()}
     return {name: data for name, data in files.items()
             if name in CLIENT_FILES or name in wasm or name.endswith(".pf_meta") or name.startswith(INDEX_FOLDERS)}
-
-
-def _run_to_end(coroutine) -> None:
-    """``coroutine()`` run to its end in an event loop of its own: in a thread of its own when this one
-    already runs a loop (a build called from async code, a notebook, Playwright's sync API)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coroutine())
-        return
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            asyncio.run(coroutine())
-        except BaseException as exc:  # re-raised in the caller's thread
-            failure.append(exc)
-
-    thread = threading.Thread(target=run, name="labpress-search")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]

@@ -255,7 +255,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
 
     search = write_search(site, config, tree, labels, cache_dir)  # the posts' index, and the masthead's search box
     pages = render_pages(site, assets, lambda: _with_search(templates(), search), runtime, tree,
-                         digest(code_digest(), theme_digest, config_digest, drafts, search.script),
+                         digest(code_digest(), theme_digest, config_digest, drafts, search.script, search.pages > 0),
                          finish=InlineStyles().extract, provenance=provenance)
     write_pages(pages, tree, config)
     feed_html = {p.slug: fill_post_references(p.html, labels) for p in site.posts[:FEED_SIZE]}
