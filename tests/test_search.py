@@ -385,6 +385,11 @@ def test_slash_opens_search_and_a_table_word_finds_its_post_and_section(browser,
             page.wait_for_selector("#search-dialog", state="hidden")
             assert page.evaluate("document.activeElement.id") == "search-open", "focus goes back to the button"
 
+            # A click outside the box closes it.
+            page.click("#search-open")
+            page.mouse.click(5, 790)
+            page.wait_for_selector("#search-dialog", state="hidden")
+
             # The button opens it too, the words stay; the arrow keys reach the result; Enter follows it.
             page.click("#search-open")
             page.wait_for_selector("#search-dialog[open]")

@@ -225,9 +225,12 @@ export function start(doc, load = (url) => import(url)) {
     following = true;
     dialog.close();
   });
-  // A click on the backdrop (the dialog itself, outside its panel) closes it.
+  // A click on the backdrop (outside the dialog's box, not on its scroll bar) closes it.
   dialog.addEventListener("click", (event) => {
-    if (event.target === dialog) dialog.close();
+    if (event.target !== dialog) return;
+    const box = dialog.getBoundingClientRect();
+    const { clientX: x, clientY: y } = event;
+    if (x < box.left || x > box.right || y < box.top || y > box.bottom) dialog.close();
   });
   closer?.addEventListener("click", () => dialog.close());
   input.addEventListener("input", () => {
