@@ -35,8 +35,20 @@ def _formulas_as_tex(html: str) -> str:
     """The body with each formula's markup replaced by [its TeX], to read what surrounds it."""
     import re
 
-    return re.sub(r'<span class="katex">.*?<annotation encoding="application/x-tex">(.*?)</annotation>'
-                  r'.*?</span></span></span></span>', r"[\1]", html, flags=re.S)
+    out, done = [], 0
+    for start in [m.start() for m in re.finditer('<span class="katex">', html)]:
+        if start < done:
+            continue
+        depth = 0
+        for tag in re.finditer(r"<span\b|</span>", html[start:]):
+            depth += 1 if tag.group() == "<span" else -1
+            if depth == 0:
+                end = start + tag.end()
+                break
+        tex = re.search(r'<annotation encoding="application/x-tex">(.*?)</annotation>', html[start:end], re.S).group(1)
+        out += [html[done:start], f"[{tex}]"]
+        done = end
+    return "".join(out) + html[done:]
 
 
 def test_punctuation_touching_a_formula_wraps_with_it(site):
@@ -52,6 +64,19 @@ def test_punctuation_touching_a_formula_wraps_with_it(site):
     assert 'A [link <span class="math-nowrap">[k]].</span>' in html  # "[link " ends with a space: not held
     assert '<a href="https://example.org/">[m]</a>, <code>$n$</code>.' in html  # outside the link: a token apart
     assert html.count("math-nowrap") == 7
+
+
+def test_only_the_boxes_at_a_formulas_ends_are_held_to_its_punctuation(site):
+    """A line may still break inside a long formula (between KaTeX's boxes, after = or +), but not after
+    the box next to a comma, nor before the one after an opening bracket: those are in math-end spans."""
+    import re
+
+    html = body_of(site, "Long ($a = b + c$), short $d$, bare $e = f$ here.\n")
+    boxes = lambda part: re.findall(r'<span class="(math-end|katex-base)">', part)
+    first, second, third = html.split('<span class="katex-html" aria-hidden="true">')[1:]
+    assert boxes(first) == ["math-end", "katex-base", "katex-base", "math-end", "katex-base"]  # a=, b+, c
+    assert boxes(second) == ["math-end", "katex-base"]
+    assert boxes(third) == ["katex-base", "katex-base"]  # nothing touches it: left as KaTeX wrote it
 
 
 def test_a_header_cell_of_only_maths_is_read_as_its_formula(site):

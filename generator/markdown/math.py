@@ -242,7 +242,37 @@ def _render_math(self, tokens, idx, options, env) -> str:
         return html
     if not html:  # a formula that failed: its punctuation stays plain text
         return escapeHtml(before) + escapeHtml(after)
-    return f'<span class="math-nowrap">{escapeHtml(before)}{html}{escapeHtml(after)}</span>'
+    return f'<span class="math-nowrap">{escapeHtml(before)}{_held_ends(html, before, after)}{escapeHtml(after)}</span>'
+
+
+_SPAN_TAG = re.compile(r"<span\b[^>]*>|</span>")
+
+
+def _held_ends(html: str, before: str, after: str) -> str:
+    """The formula with its first and last boxes in ``math-end`` spans (no-wrap), next to the punctuation
+    that touches them. A line may break between KaTeX's boxes (after a relation, say): whether it may break
+    after a box is its parent's white-space, so the formula keeps its breaks and only the boxes at its
+    ends are held to their punctuation."""
+    start = html.find('<span class="katex-html"')
+    if start < 0:
+        return html
+    boxes, depth, opened = [], 0, None
+    for tag in _SPAN_TAG.finditer(html, start):
+        if tag.group().startswith("</"):
+            depth -= 1
+            if depth == 1 and opened is not None:
+                boxes.append((opened, tag.end()))
+                opened = None
+            if depth == 0:
+                break
+        else:
+            depth += 1
+            if depth == 2 and tag.group().startswith(('<span class="katex-base', '<span class="base')):
+                opened = tag.start()
+    held = ([boxes[0]] if before and boxes else []) + ([boxes[-1]] if after and boxes and (not before or len(boxes) > 1) else [])
+    for begin, end in sorted(held, reverse=True):
+        html = f'{html[:begin]}<span class="math-end">{html[begin:end]}</span>{html[end:]}'
+    return html
 
 
 # The box a display formula scrolls in, focusable so that a keyboard can scroll it.

@@ -28,17 +28,21 @@ class ThemeStatic:
     scheme: str
     icon: str
     widgets: str | None = None  # the widget stylesheet, when the theme has one
-    # Which KaTeX font a formula's classes call for: (classes that must all appear, font URL), from
-    # KaTeX's stylesheet; the base face (no classes) first.
-    katex_fonts: tuple[tuple[tuple[str, ...], str], ...] = ()
+    # Which KaTeX font a formula's classes call for, from KaTeX's stylesheet: (the selector's compounds,
+    # each the classes one element must have, font URL); the base face (no compounds) first.
+    katex_fonts: tuple[tuple[tuple[tuple[str, ...], ...], str], ...] = ()
 
     def katex_fonts_for(self, html: str) -> list[str]:
         """The URLs of the KaTeX fonts the formulas in ``html`` use: the base face and the italic of
         variables (which nearly every formula uses) first, then the others in KaTeX's order."""
-        classes = {name for value in _CLASS_VALUE.findall(html) for name in value.split()}
-        if "katex" not in classes:
+        elements = {frozenset(value.split()) for value in _CLASS_VALUE.findall(html)}  # each element's classes
+        if not any("katex" in classes for classes in elements):
             return []
-        fonts = list(dict.fromkeys(url for needed, url in self.katex_fonts if classes.issuperset(needed)))
+
+        def used(compounds) -> bool:
+            return all(any(classes.issuperset(compound) for classes in elements) for compound in compounds)
+
+        fonts = list(dict.fromkeys(url for compounds, url in self.katex_fonts if used(compounds)))
         return sorted(fonts, key=lambda url: (url != self.katex_fonts[0][1], not url.endswith("/KaTeX_Math-Italic.woff2")))
 
 
@@ -58,8 +62,8 @@ def _weight(value: str | None) -> str:
     return {"bold": "700", "normal": "400"}.get(value or "400", value or "400")
 
 
-def katex_font_table(css: str, fonts_url: str) -> tuple[tuple[tuple[str, ...], str], ...]:
-    """(classes, font URL) for each rule of KaTeX's stylesheet that picks a face: the base face
+def katex_font_table(css: str, fonts_url: str) -> tuple[tuple[tuple[tuple[str, ...], ...], str], ...]:
+    """(compounds, font URL) for each rule of KaTeX's stylesheet that picks a face: the base face
     (KaTeX_Main), each ``font-family: KaTeX_…`` rule with its weight and style, and the rules that
     only make the text bold or italic (``\\textbf``, ``\\textit``), which stay in KaTeX_Main."""
     faces: dict[tuple[str, str, str], str] = {}
@@ -70,7 +74,7 @@ def katex_font_table(css: str, fonts_url: str) -> tuple[tuple[tuple[str, ...], s
             key = (found["font-family"].strip("'\""), _weight(found.get("font-weight")), found.get("font-style", "normal"))
             faces[key] = fonts_url + woff2.group(1).rpartition("/")[2]
     table = [((), faces[_BASE_FACE])] if _BASE_FACE in faces else []
-    main_variants: dict[tuple[str, ...], tuple[str, str]] = {}
+    main_variants: dict[tuple[tuple[str, ...], ...], tuple[str, str]] = {}
     for selectors, body in _RULE.findall(_FONT_FACE.sub("", css)):
         found = _declarations(body)
         family = found.get("font-family", "").strip("'\"")
@@ -79,7 +83,10 @@ def katex_font_table(css: str, fonts_url: str) -> tuple[tuple[tuple[str, ...], s
         if not family and not {"font-weight", "font-style"} & found.keys():
             continue
         for selector in selectors.split(","):
-            needed = tuple(sorted(set(re.findall(r"\.([\w-]+)", selector)) - {"katex"}))
+            # ".katex .delimsizing.mult .delim-size1>span": (("delimsizing", "mult"), ("delim-size1",))
+            compounds = (tuple(sorted(set(re.findall(r"\.([\w-]+)", part)) - {"katex"}))
+                         for part in re.split(r"[\s>+~]+", selector.strip()))
+            needed = tuple(c for c in compounds if c)
             if not needed:
                 continue
             if family:
@@ -91,8 +98,8 @@ def katex_font_table(css: str, fonts_url: str) -> tuple[tuple[tuple[str, ...], s
                 table.append((needed, faces[key]))
     bold = [n for n, (weight, _style) in main_variants.items() if weight == "700"]
     italic = [n for n, (_weight_, style) in main_variants.items() if style == "italic"]
-    if ("KaTeX_Main", "700", "italic") in faces:
-        table += [(tuple(sorted({*b, *i})), faces[("KaTeX_Main", "700", "italic")]) for b in bold for i in italic]
+    if ("KaTeX_Main", "700", "italic") in faces:  # \textbf{\textit{…}}: both, on one element or nested
+        table += [(b + i, faces[("KaTeX_Main", "700", "italic")]) for b in bold for i in italic]
     return tuple(table)
 
 
