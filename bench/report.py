@@ -36,6 +36,7 @@ def render(results: dict) -> str:
     for size in results["build"]:
         lines += build_table(size)
     lines += maths_table(results["build"])
+    lines += search_table(results["build"])
     lines += misses(largest)
     if results.get("reader") and not results["reader"].get("unavailable"):
         lines += reader_misses(results["reader"])
@@ -109,6 +110,35 @@ def maths_table(sizes: list[dict]) -> list[str]:
     rows += ["", "The clean-build hit rate counts, in a build with an empty cache, the formulas served from what that"
              " build had already typeset; with several worker processes each typesets its own first copy.", ""]
     return rows
+
+
+def _bytes(value: int) -> str:
+    return f"{value / 1e6:.2f} MB" if value >= 1e6 else f"{value / 1e3:.0f} kB"
+
+
+def search_table(sizes: list[dict]) -> list[str]:
+    sizes = [size for size in sizes if "search" in size]
+    if not sizes:
+        return []
+    rows = ["## Search", "",
+            "The Pagefind index of every post (generator/search/), timed inside one process (bench/search.py). A"
+            " build after a post is edited makes the whole index again, as a clean build does: the edited post's"
+            " copy (the others are kept in the cache), then Pagefind, which runs while the pages render; a"
+            " no-change rebuild keeps the index. \"Adds\" is the median build with the index less the median"
+            " build without it; \"every copy\" is the copies of all posts made afresh, which a clean build adds"
+            " as well. The client is what a reader's first search fetches before any chunk of the index"
+            " (pagefind.js, its worker and WebAssembly, the entry and metadata), besides the site's search script.", "",
+            "| posts | adds to a one-post edit | Pagefind | every copy | adds to a no-change rebuild |"
+            " index files | index size | client | search script |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for size in sizes:
+        s = size["search"]
+        edit, same, index = s["one_edit"], s["no_change"], s["index"]
+        rows.append(f"| {size['posts']} | {seconds(max(0.0, edit['adds']))} ({seconds(edit['without_index'])} →"
+                    f" {seconds(edit['seconds'])}) | {seconds(edit['pagefind'])} | {seconds(s['copies_all_posts'])} |"
+                    f" {seconds(max(0.0, same['adds']))} | {index['files']} | {_bytes(index['bytes'])} |"
+                    f" {_bytes(index['client_bytes'])} | {_bytes(index['script_bytes'])} |")
+    return rows + [""]
 
 
 def misses(size: dict) -> list[str]:

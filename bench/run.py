@@ -5,7 +5,8 @@ LabPress, and the same posts by Pelican and Hugo (bench/others.py): clean
 build, no-change rebuild and one-post edit, each the median of several runs,
 with pages per second and peak memory. LabPress is also timed inside one
 long-running process, as `labpress serve` rebuilds after an edit. Maths:
-formulas per second cold and warm, and the cache's hit rate.
+formulas per second cold and warm, and the cache's hit rate. Search: the time
+the Pagefind index adds to a build, and its size (bench/search.py).
 
 Reader side (bench/reader.py): the demo site in headless Chromium: bytes,
 first paint, long tasks, widget latency.
@@ -168,6 +169,14 @@ def bench_maths(site: Path) -> dict:
             "repeat_share": 1 - len(distinct) / max(1, len(occurrences))}
 
 
+def bench_search(site: Path, runs: int) -> dict:
+    """What the search index adds to builds in one process (bench/search.py): after an edit (the whole
+    index made again, while the pages render) and with no change (kept); its size in the output."""
+    return json.loads(subprocess.run([sys.executable, str(HERE / "search.py"), str(site), str(runs),
+                                      str(site / "content" / EDITED)],
+                                     check=True, capture_output=True, text=True, env=_environment()).stdout)
+
+
 # --- Pelican and Hugo -----------------------------------------------------------
 
 def bench_tool(tool: str, site: Path, work: Path, runs: int) -> dict:
@@ -215,7 +224,8 @@ def profile(site: Path, prepare, *extra: str, lines: int = 45) -> str:
 
 def bench_size(posts: int, runs: int, work: Path, others: bool) -> dict:
     site = make_corpus(work / f"site-{posts}", posts)
-    result = {"posts": posts, "labpress": bench_labpress(site, runs), "maths": bench_maths(site)}
+    result = {"posts": posts, "labpress": bench_labpress(site, runs), "maths": bench_maths(site),
+              "search": bench_search(site, runs)}
     clean = result["labpress"]["clean"]
     result["maths"]["clean_build_hit_rate"] = clean["cached"] / max(1, clean["typeset"] + clean["cached"])
     if others:
