@@ -469,12 +469,15 @@ def instance_html(instance: WidgetInstance, url) -> str:
     # and a note that says so, which the theme hides once scripts run.
     off = " disabled" if w.controls else ""
     note = f'<p class="widget-nojs">{NO_SCRIPT_NOTE}</p>' if w.controls else ""
+    # Where the runtime puts its "Copy link to this view" button (browser/runtime/share.js): the theme
+    # keeps its room from the first paint when scripts run, so adding the button moves nothing below it.
+    share = '<div class="widget-share"></div>\n' if w.controls else ""
     return (
         f'<figure {" ".join(attrs)} aria-label="Interactive figure: {title}">\n'
         f'<div class="widget-stage"{stage}>{instance.first.svg}</div>\n'
         f'<dl class="widget-readouts">{readouts}</dl>\n'
         f'<fieldset class="widget-controls"{off}><legend class="widget-controls-legend">Controls</legend>{note}{controls_html}</fieldset>\n'
-        f'<p class="widget-status" role="status"></p>\n{caption}\n</figure>\n'
+        f'{share}<p class="widget-status" role="status"></p>\n{caption}\n</figure>\n'
     )
 
 

@@ -65,18 +65,23 @@ export function linkToView(widget) {
 /** The "Copy link to this view" button, put after the widget's controls (it needs JavaScript, so the runtime adds it). */
 export function addShareButton(widget) {
   const figure = widget.figure;
-  const box = document.createElement("div");
-  box.className = "widget-share";
   const button = document.createElement("button");
   button.type = "button";
   button.className = "widget-copy-link";
   button.textContent = LINK_LABEL;
+  // The build leaves a place for it, whose room the theme keeps from the first paint, so that adding
+  // the button moves nothing below it (an anchor the reader jumped to stays put).
+  let box = figure.querySelector(":scope > .widget-share");
+  if (!box) {
+    box = document.createElement("div");
+    box.className = "widget-share";
+    const caption = figure.querySelector(":scope > figcaption");
+    if (widget.form?.parentElement === figure) widget.form.after(box);
+    else if (widget.statusEl?.parentElement === figure) widget.statusEl.before(box);
+    else if (caption) caption.before(box); // a figcaption stays the figure's first or last child
+    else figure.append(box);
+  }
   box.append(button);
-  const caption = figure.querySelector(":scope > figcaption");
-  if (widget.form?.parentElement === figure) widget.form.after(box);
-  else if (widget.statusEl?.parentElement === figure) widget.statusEl.before(box);
-  else if (caption) caption.before(box); // a figcaption stays the figure's first or last child
-  else figure.append(box);
   button.addEventListener("click", () => copyLink(widget, box));
   return button;
 }
