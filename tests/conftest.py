@@ -136,8 +136,9 @@ def notebook_server(notebook_build):
     server.close()
 
 
-# The repository's own demo site: only tests/test_site.py's checks that the demo builds, that its
-# links resolve and that its pages are valid HTML use these; no behaviour test does.
+# The repository's own demo site: tests/test_site.py's checks that the demo builds, that its links
+# resolve and that its pages are valid HTML, and the reader checks of its real posts (accessibility,
+# print, phone) use these.
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory) -> Path:
     """The repository's demo site, built once per test session (root base path)."""
@@ -154,6 +155,13 @@ def demo_build_subpath(tmp_path_factory) -> Path:
     result = run_labpress("build", str(REPO), "--out", str(out), "--base-url", SUBPATH_URL)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_build):
+    server = StaticServer(demo_build)
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="session")

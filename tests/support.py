@@ -3,6 +3,7 @@ server for a built site, on 127.0.0.1 only. bench/ imports this module from here
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -66,6 +67,17 @@ def wait_until(predicate, what: str, timeout: float = 30.0):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def open_context(browser, **options):
+    """A fresh browser context (own storage, scheme, viewport) with a 60 s default wait, closed afterwards."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(60_000)
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -10,13 +10,12 @@ Every page is checked as a reader meets it: scripts on, widgets enhanced, and ev
 
 from __future__ import annotations
 
-import contextlib
 import json
 
 import pytest
 
 from conftest import REPO
-from support import StaticServer
+from support import StaticServer, open_context
 
 pytestmark = pytest.mark.browser
 
@@ -41,23 +40,6 @@ READY_JS = """() => new Promise((resolve) => {
   };
   go();
 })"""
-
-
-@pytest.fixture(scope="module")
-def demo_server(demo_build):
-    server = StaticServer(demo_build)
-    yield server
-    server.close()
-
-
-@contextlib.contextmanager
-def open_context(browser, **options):
-    context = browser.new_context(**options)
-    context.set_default_timeout(60_000)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def axe_violations(page) -> list[str]:

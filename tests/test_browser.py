@@ -7,7 +7,6 @@ Every test here is marked ``browser``; they use the ``browser``, ``notebook_buil
 
 from __future__ import annotations
 
-import contextlib
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import REPO
-from support import StaticServer
+from support import StaticServer, open_context
 
 pytestmark = pytest.mark.browser
 
@@ -41,16 +40,6 @@ def site_pages(build: Path) -> list[str]:
     if (build / "404.html").exists():
         pages.append("404.html")
     return pages
-
-
-@contextlib.contextmanager
-def open_context(browser, **options):
-    """A fresh browser context (own storage, scheme, viewport), closed afterwards."""
-    context = browser.new_context(**options)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def wait_for_fonts(page) -> None:

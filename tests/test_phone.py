@@ -8,25 +8,17 @@ the demo post with the most maths and four widgets (tests/conftest.py: notebook_
 
 from __future__ import annotations
 
-import contextlib
 import io
 
 import pytest
 
-from support import StaticServer
+from support import StaticServer, open_context
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 740}
 POST = "dials-and-handles/"
 DEMO_POST = "regularisation-four-knobs/"
-
-
-@pytest.fixture(scope="module")
-def demo_server(demo_build):
-    server = StaticServer(demo_build)
-    yield server
-    server.close()
 
 
 @pytest.fixture(params=["notebook", "demo"])
@@ -41,16 +33,6 @@ def phone_page(request, browser, notebook_server):
         page.goto(server.url + path, wait_until="load")
         page.evaluate("() => document.fonts.ready.then(() => undefined)")
         yield page
-
-
-@contextlib.contextmanager
-def open_context(browser, **options):
-    context = browser.new_context(**options)
-    context.set_default_timeout(60_000)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 BOXES_JS = """async () => {

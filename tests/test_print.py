@@ -10,18 +10,16 @@ in tests/artifacts/ to look at.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 from labpress.theme.lookup import find_node_package
 from labpress.theme.static import ThemeStatic, katex_font_table
-from support import StaticServer
+from support import open_context
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 DEMO_POST = "regularisation-four-knobs/"  # the demo post with the most maths, and four widgets
@@ -82,23 +80,6 @@ def poppler(tool: str, *args: str) -> str:
     if shutil.which(tool) is None:
         pytest.fail(f"{tool} is missing: apt-get install poppler-utils (.ci/run installs it)")
     return subprocess.run([tool, *args], capture_output=True, text=True, check=True).stdout
-
-
-@pytest.fixture(scope="module")
-def demo_server(demo_build):
-    server = StaticServer(demo_build)
-    yield server
-    server.close()
-
-
-@contextlib.contextmanager
-def open_context(browser, **options):
-    context = browser.new_context(**options)
-    context.set_default_timeout(60_000)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 LOADED_FACES_JS = """async () => {

@@ -23,7 +23,7 @@ import pytest
 
 from support import StaticServer
 from test_widgets_browser import (
-    FRAMED, LIVE, POST, WAIT_MS, WAIT_S, WIDGETS, canonical_svg, control_locator, handle_locator, load_widget, open_context,
+    FRAMED, LIVE, POST, WAIT_MS, WIDGETS, canonical_svg, control_locator, handle_locator, load_widget, open_context,
     open_page, press_on, snapshot, wait_settled,
 )
 

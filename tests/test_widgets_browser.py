@@ -12,7 +12,6 @@ Every test here is marked ``browser``; they use the ``browser``, ``notebook_buil
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html.parser
 import http.server
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import NOTEBOOK, REPO
-from support import StaticServer, wait_until
+from support import StaticServer, open_context, wait_until
 from labpress.kernel import render_frame
 
 pytestmark = pytest.mark.browser
@@ -349,16 +348,6 @@ class Recorder:
 
     def console_warnings(self) -> list[str]:
         return [f"{text} @ {where}" for kind, text, where in self.console if kind == "warning"]
-
-
-@contextlib.contextmanager
-def open_context(browser, **options):
-    context = browser.new_context(**options)
-    context.set_default_timeout(WAIT_MS)
-    try:
-        yield context
-    finally:
-        context.close()
 
 
 def open_page(context, url: str):
