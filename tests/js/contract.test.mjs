@@ -35,7 +35,12 @@ test("readRuntimeConfig makes folders absolute and defaults the rest", () => {
     files: ["1", "a.py"],
     packages: "local",
     cdn: "",
+    snapshot: "",
+    kernel: "",
   });
+  const snap = readRuntimeConfig('{"pyodide": "/p/", "python": "/q/", "snapshot": "/p/snapshot-ab.bin.gz", "kernel": "k1"}', base);
+  assert.equal(snap.snapshot, "https://example.org/p/snapshot-ab.bin.gz");
+  assert.equal(snap.kernel, "k1");
   const cdn = readRuntimeConfig('{"pyodide": "/p/", "python": "/q/", "packages": "cdn", "cdn": "https://cdn.test/x"}', base);
   assert.equal(cdn.packages, "cdn");
   assert.equal(cdn.cdn, "https://cdn.test/x/");

@@ -37,6 +37,10 @@ export function readRuntimeConfig(text, baseURI) {
     files: Array.isArray(raw.files) ? raw.files.map(String) : [],
     packages: raw.packages === "cdn" ? "cdn" : "local",
     cdn: typeof raw.cdn === "string" && raw.cdn ? folder(raw.cdn) : "",
+    // The Pyodide memory snapshot the worker restores, if the site ships one, and the digest of the
+    // widget API the site ships (worker.js, bootstrap.py).
+    snapshot: typeof raw.snapshot === "string" && raw.snapshot ? new URL(raw.snapshot, baseURI).href : "",
+    kernel: typeof raw.kernel === "string" ? raw.kernel : "",
   };
 }
 
