@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.labpress-installed
 NODE_STAMP := node_modules/.labpress-installed
+# The Pyodide memory snapshot live widgets restore (generator/widgets/snapshot.py), kept beside Pyodide.
+SNAPSHOT := node_modules/pyodide/labpress-snapshot/manifest.json
 
 .PHONY: site test setup clean bench
 
@@ -19,7 +21,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
-setup: $(PY_STAMP) $(NODE_STAMP)
+setup: $(PY_STAMP) $(NODE_STAMP) $(SNAPSHOT)
 
 $(PY_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +32,9 @@ $(PY_STAMP): pyproject.toml
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
+
+$(SNAPSHOT): $(NODE_STAMP) generator/widgets/make_snapshot.mjs $(wildcard generator/kernel/*.py)
+	node generator/widgets/make_snapshot.mjs node_modules/pyodide generator/kernel $(dir $@)
 
 clean:
 	rm -rf build .labpress-cache

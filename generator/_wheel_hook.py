@@ -7,6 +7,8 @@ None of them is in git. Only the standard library and setuptools are imported:
 this module runs inside the build backend, never in a site build."""
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 from setuptools.command.build import build
@@ -16,8 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDORED = {
     # dist/contrib/mhchem.js: the extension math/katex.py loads (\ce, \pu)
     "katex": ["package.json", "dist/katex.min.js", "dist/contrib/mhchem.js", "dist/katex.min.css", "dist/fonts/*.woff2"],
-    "pyodide": ["package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"],
+    # labpress-snapshot/: the memory snapshot live widgets restore (widgets/snapshot.py), made by node
+    "pyodide": ["package.json", "pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
+                "labpress-snapshot/manifest.json", "labpress-snapshot/snapshot.bin.gz"],
 }
+
+
+def make_snapshot_if_stale(pyodide: Path) -> None:
+    """The Pyodide snapshot beside ``pyodide``, made again (with node) unless it holds today's kernel.
+    widgets/snapshot.py only needs the standard library, so it runs before LabPress is installed."""
+    maker = ROOT / "generator" / "widgets" / "snapshot.py"
+    done = subprocess.run([sys.executable, str(maker), "make", str(pyodide)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the Pyodide snapshot could not be made (node is needed to build a wheel):\n{done.stderr}")
 
 
 class BuildElsewhere(build):
@@ -40,6 +53,8 @@ class BuildPyWithAssets(build_py):
             source = ROOT / "node_modules" / name
             if not (source / "package.json").is_file():
                 raise SystemExit(f"node_modules/{name} is missing: run `npm ci` before building a wheel")
+            if name == "pyodide":
+                make_snapshot_if_stale(source)
             for pattern in patterns:
                 for path in sorted(source.glob(pattern)):
                     target = package / "_vendor" / name / path.relative_to(source)

@@ -31,9 +31,9 @@ needs_npm = pytest.mark.skipif(not (REPO / "node_modules").is_dir(),
 
 
 def lint_targets() -> list[str]:
-    """Every browser script LabPress ships or serves, the node tests and the config itself."""
+    """Every browser script LabPress ships or serves, the snapshot maker, the node tests and the config itself."""
     scripts = [*(REPO / "generator" / "browser" / "runtime").glob("*.js"), *(REPO / "generator" / "browser").glob("*.js"),
-               *(REPO / "themes").glob("*/static/*.js")]
+               *(REPO / "themes").glob("*/static/*.js"), REPO / "generator" / "widgets" / "make_snapshot.mjs"]
     return [str(p.relative_to(REPO)) for p in sorted(scripts)] + ["tests/js", "eslint.config.js"]
 
 

@@ -74,6 +74,8 @@ def test_wheel_starts_builds_checks_and_serves_a_notebook_without_node_modules(t
                    "labpress/browser/runtime/loader.js", "labpress/browser/runtime/bootstrap.py", "labpress/browser/reload.js",
                    "labpress/_vendor/katex/dist/katex.min.js", "labpress/_vendor/katex/dist/contrib/mhchem.js",
                    "labpress/_vendor/pyodide/pyodide.asm.wasm",
+                   "labpress/_vendor/pyodide/labpress-snapshot/manifest.json",
+                   "labpress/_vendor/pyodide/labpress-snapshot/snapshot.bin.gz",
                    "labpress/starter/files/labpress.toml", "labpress/starter/files/dot-github/workflows/pages.yml"):
         assert needed in names, needed
     assert not [n for n in names if n.endswith((".woff", ".ttf"))]
@@ -115,6 +117,7 @@ def test_wheel_starts_builds_checks_and_serves_a_notebook_without_node_modules(t
     assert not any(p.name == "node_modules" for p in tmp_path.rglob("node_modules"))
     out = site / "build" / "assets"
     assert list(out.glob("katex/fonts/*.woff2")) and list(out.glob("pyodide-*/pyodide.asm.wasm"))
+    assert list(out.glob("pyodide-*/snapshot-*.bin.gz"))  # the wheel's snapshot holds the wheel's kernel
     assert list(out.glob("python-*/labpress/kernel/widget.py")) and list(out.glob("runtime-*/worker.js"))
     assert list(out.glob("python-*/data/cooling.csv"))  # the data file the widget reads, for the browser
 

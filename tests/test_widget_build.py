@@ -81,7 +81,10 @@ def test_runtime_assets_written_once_per_site(wsite):
     assets = wsite.out / "assets"
     pyodide = [p.name for p in assets.glob("pyodide-*")]
     assert len(pyodide) == 1
-    assert sorted(p.name for p in (assets / pyodide[0]).iterdir()) == sorted(
+    shipped = sorted(p.name for p in (assets / pyodide[0]).iterdir())
+    snapshots = [name for name in shipped if re.fullmatch(r"snapshot-[0-9a-f]{16}\.bin\.gz", name)]
+    assert len(snapshots) == 1, shipped  # the memory snapshot `make setup` made (test_pyodide_snapshot.py)
+    assert [name for name in shipped if name not in snapshots] == sorted(
         ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"])
     python = next(assets.glob("python-*"))
     assert (python / "widgets" / "toy.py").is_file() and (python / "labpress" / "kernel" / "widget.py").is_file()
@@ -89,6 +92,7 @@ def test_runtime_assets_written_once_per_site(wsite):
                                   (wsite.out / "p" / "index.html").read_text()).group(1))
     assert config["packages"] == "local" and "widgets/toy.py" in config["files"]
     assert config["pyodide"] == f"/assets/{pyodide[0]}/"
+    assert config["snapshot"] == f"/assets/{pyodide[0]}/{snapshots[0]}" and len(config["kernel"]) == 64
     runtime = next(assets.glob("runtime-*"))
     assert sorted(p.name for p in runtime.iterdir()) == ["bootstrap.py", "contract.js", "controls.js", "frames.js", "loader.js",
                                                          "main.js", "patch.js", "share.js", "urlstate.js", "widget.js", "worker-client.js", "worker.js"]

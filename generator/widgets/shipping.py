@@ -15,8 +15,9 @@ from pathlib import Path
 from markupsafe import Markup
 
 from labpress.theme.lookup import find_node_package, package_version
-from labpress.errors import ConfigError
+from labpress.errors import ConfigError, warn
 from labpress.widgets.library import KERNEL_DIR
+from labpress.widgets.snapshot import find_snapshot, kernel_digest
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "browser" / "runtime"
 PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
@@ -47,6 +48,16 @@ def _digest(files: dict[str, bytes]) -> str:
     return h.hexdigest()[:10]
 
 
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Once per process: ``labpress serve`` builds again at every edit."""
+    if message not in _warned:
+        _warned.add(message)
+        warn(message)
+
+
 def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     instances = [w for post in site.posts for w in post.body.widgets]
     if not instances:
@@ -64,8 +75,9 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
         tree.write(runtime_dir + name, data)
 
     python: dict[str, bytes] = {"labpress/__init__.py": _BROWSER_PACKAGE_INIT.encode()}
-    for source in sorted(KERNEL_DIR.glob("*.py")):
-        python[f"labpress/kernel/{source.name}"] = source.read_bytes()
+    kernel = {source.name: source.read_bytes() for source in sorted(KERNEL_DIR.glob("*.py"))}
+    for name, data in kernel.items():
+        python[f"labpress/kernel/{name}"] = data
     uses = {use.name: use for use in instances}
     used = sorted(uses)
     for name in used:
@@ -85,6 +97,18 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     pyodide_dir = f"assets/pyodide-{version}/"
     for name in PYODIDE_CORE:
         tree.write(pyodide_dir + name, (pyodide / name).read_bytes())
+    # The interpreter already started, with the widget API imported (widgets/snapshot.py): named by
+    # its digest, so a browser may keep it for good; without one the worker starts Pyodide itself.
+    kernel_id = kernel_digest(kernel)
+    snapshot, why_not = find_snapshot(pyodide, version, kernel_id)
+    snapshot_url = ""
+    if snapshot is not None:
+        snapshot_file = f"{pyodide_dir}snapshot-{snapshot.sha256[:16]}.bin.gz"
+        tree.write(snapshot_file, snapshot.data)
+        snapshot_url = config.url(snapshot_file)
+    elif why_not:
+        _warn_once(f"warning: the Pyodide snapshot is not shipped, so live widgets start Python the slow way: {why_not}"
+                   " (run `make setup` in the LabPress checkout to make it again)")
 
     settings = {
         "pyodide": config.url(pyodide_dir),
@@ -93,6 +117,8 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
         "widgets": used,
         "packages": config.pyodide_packages,
         "cdn": PYODIDE_CDN.format(version=version) if config.pyodide_packages == "cdn" else "",
+        "snapshot": snapshot_url,
+        "kernel": kernel_id,
     }
     text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
     modules = tuple(runtime_dir + name for name in sorted(runtime_files)

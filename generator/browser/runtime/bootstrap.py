@@ -2,10 +2,15 @@
 
 worker.js fetches this file from beside itself, writes the site's Python files (the widget API
 and the kernels) under one folder of Pyodide's file system, runs this source and calls
-``labpress_start(folder)``. That returns the function the worker calls for every frame: it
+``labpress_start(folder, kernel)``. That returns the function the worker calls for every frame: it
 imports widgets by module name (cached) and turns any exception ``render_json`` does not
 already report (a failing import, a missing widget object, a broken figure) into the same
 ``{"error", "where"}`` JSON.
+
+When the worker restored a memory snapshot (widgets/snapshot.py), the widget API is already
+imported, from the sources whose digest the snapshot recorded. ``kernel`` is the digest of the
+sources this site ships: if they differ, the snapshot's copy is dropped and the site's is imported.
+Python's random generator is seeded again, or every reader would draw the snapshot's numbers.
 """
 
 import importlib
@@ -15,7 +20,13 @@ import sys
 import traceback
 
 
-def labpress_start(site):
+def labpress_start(site, kernel=""):
+    restored = sys.modules.get("labpress")
+    if restored is not None and getattr(restored, "__labpress_kernel_digest__", None) != kernel:
+        for name in [n for n in sys.modules if n == "labpress" or n.startswith("labpress.")]:
+            del sys.modules[name]
+    if "random" in sys.modules:
+        sys.modules["random"].seed()
     # Kernels run in the site's folder, as at build: data/x.csv (shipped beside them) is the site's file.
     os.chdir(site)
     for path in (f"{site}/widgets", site):

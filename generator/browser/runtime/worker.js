@@ -2,12 +2,19 @@
 //
 // Runs Pyodide off the main thread so a slow kernel never blocks reading or
 // scrolling. Protocol (see docs/widgets.md and main.js):
-//   in:  {type: "init", pyodide, python, files, packages, cdn}
+//   in:  {type: "init", pyodide, python, files, packages, cdn, snapshot, kernel}
 //        {type: "render", id, widget, state, caption, seq}
-//   out: {type: "ready"} | {type: "init-error", message}
+//   out: {type: "ready", start, fallback, ms} | {type: "init-error", message}
 //        {type: "frame", id, seq, svg, readouts, caption, ms}
 //        {type: "error", id, seq, error, where, ms, kind?}
 // Nothing here may throw past a message handler: every failure becomes a message.
+//
+// Start-up restores the site's Pyodide memory snapshot when it has one (`snapshot`, the URL of a
+// gzip file: an interpreter already started, with the widget API imported; widgets/snapshot.py)
+// and starts Python the plain way when it has none or it cannot be used: a missing or damaged file
+// (gzip's CRC check), a snapshot of another Pyodide build (Pyodide checks its build id), any
+// failure while restoring. The fallback is silent; the ready message says which start it was
+// ("snapshot" or "plain") and why a snapshot was not used, for tests and the benchmark.
 //
 // Two failures are not the kernel's and are told apart: a file of Pyodide's own that cannot be
 // fetched (a 404 on pyodide.asm.wasm, a network error) ends start-up at once with an init-error
@@ -24,6 +31,10 @@ const BOOTSTRAP = new URL("./bootstrap.py", import.meta.url);
 let booting = null; // Promise of the render function, set by the first init
 let render = null;
 let abortBoot = null; // rejects `booting`: some Pyodide failures only surface as stray rejections
+let abortSnapshot = null; // while a snapshot is being restored, a stray failure ends that attempt only
+// How start-up went, told with "ready": the start ("snapshot" or "plain"), why not the snapshot,
+// the milliseconds Pyodide took to be usable, and when the worker was ready.
+let started = { start: "plain", fallback: "", ms: 0, readyAt: 0 };
 const missingPackages = new Set(); // packages Pyodide could not fetch from its CDN, by name
 
 // Pyodide fetches its core files (the wasm, the standard library, the lock file) with fetch(); a
@@ -31,10 +42,43 @@ const missingPackages = new Set(); // packages Pyodide could not fetch from its 
 // fetch of a file under the Pyodide folder is watched and the first one that fails ends start-up.
 const nativeFetch = self.fetch.bind(self);
 
+// Pyodide compiles its wasm only once it holds the snapshot (it sizes the memory by it), so the
+// worker compiles the wasm itself while the snapshot downloads and inflates, and hands Pyodide that
+// module: Pyodide's own fetch of the wasm gets the response the worker already has, and its
+// instantiateStreaming of that response instantiates the compiled module. One download, one compile,
+// and the plain start after a failed snapshot reuses both.
+let wasm = null; // {url, response: Promise<Response>, module: Promise<WebAssembly.Module>}
+const nativeInstantiateStreaming = WebAssembly.instantiateStreaming;
+
+function compileAhead(indexURL) {
+  const url = new URL("pyodide.asm.wasm", indexURL).href;
+  const response = nativeFetch(url);
+  const module = response.then(async (fetched) => {
+    if (!fetched.ok) throw new Error(`could not load pyodide.asm.wasm (HTTP ${fetched.status})`);
+    try {
+      return await WebAssembly.compileStreaming(fetched.clone());
+    } catch {
+      // A host that does not say application/wasm: compile the bytes instead.
+      return WebAssembly.compile(await fetched.arrayBuffer());
+    }
+  });
+  module.catch(() => {}); // reported through Pyodide's fetch of the same response
+  wasm = { url, response, module };
+}
+
+WebAssembly.instantiateStreaming = async (source, imports) => {
+  const response = await source;
+  if (wasm && response && response === await wasm.response.catch(() => null)) {
+    const module = await wasm.module;
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  }
+  return nativeInstantiateStreaming(response, imports);
+};
+
 function watchFetches(indexURL, cdn) {
   self.fetch = (resource, options) => {
     const url = typeof resource === "string" ? resource : resource?.href || resource?.url || "";
-    const job = nativeFetch(resource, options);
+    const job = wasm && String(url) === wasm.url ? wasm.response : nativeFetch(resource, options);
     const file = String(url).split("?")[0].split("/").pop();
     if (!render && abortBoot && String(url).startsWith(indexURL)) {
       job.then((response) => {
@@ -73,6 +117,7 @@ function safePath(path) {
 async function boot(message) {
   const { pyodide: indexURL, python, packages, cdn } = message;
   const files = Array.isArray(message.files) ? message.files : [];
+  compileAhead(indexURL);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   const options = {
     indexURL,
@@ -96,7 +141,9 @@ async function boot(message) {
   });
   sources.catch(() => {}); // both reported through the awaits below, never as unhandled rejections
   bootstrap.catch(() => {});
-  const py = await loadPyodide(options);
+  const bootStarted = performance.now();
+  const py = await startPython(loadPyodide, options, message.snapshot);
+  started.ms = performance.now() - bootStarted;
   const texts = await sources;
   const bootstrapSource = await bootstrap;
 
@@ -127,10 +174,38 @@ async function boot(message) {
   py.runPython(bootstrapSource);
   const labpressStart = py.globals.get("labpress_start");
   try {
-    return labpressStart(SITE);
+    return labpressStart(SITE, typeof message.kernel === "string" ? message.kernel : "");
   } finally {
     labpressStart.destroy();
   }
+}
+
+/** The snapshot at `url`, inflated: gzip's own check fails a damaged or truncated file. */
+async function fetchSnapshot(url) {
+  const response = await nativeFetch(url); // not watched: a snapshot that cannot be had only costs speed
+  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+  const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
+  return new Uint8Array(await new Response(inflated).arrayBuffer());
+}
+
+/** Pyodide restored from the snapshot at `url` if it can be, else started the plain way. */
+async function startPython(loadPyodide, options, url) {
+  if (typeof url === "string" && url !== "" && typeof DecompressionStream === "function") {
+    try {
+      const aborted = new Promise((resolve, reject) => { abortSnapshot = reject; });
+      // Pyodide fetches its wasm while the snapshot downloads and awaits the snapshot only to restore it.
+      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: fetchSnapshot(url) }), aborted]);
+      started.start = "snapshot";
+      return py;
+    } catch (err) {
+      // Pyodide's own messages say what is wrong on their first line ("Snapshot build id mismatch").
+      started.fallback = String(err?.message || err).trim().split("\n")[0] || "unknown";
+    } finally {
+      abortSnapshot = null;
+    }
+  }
+  started.start = "plain";
+  return loadPyodide(options);
 }
 
 function errorText(err) {
@@ -146,7 +221,9 @@ async function onInit(message) {
   }
   try {
     render = await booting;
-    self.postMessage({ type: "ready" });
+    started.readyAt = performance.now(); // since the worker was made
+    self.labpressStart = { ...started }; // for tests and the benchmark: Playwright reads a worker's globals
+    self.postMessage({ type: "ready", ...started });
   } catch (err) {
     self.postMessage({ type: "init-error", message: errorText(err) });
   }
@@ -189,12 +266,13 @@ self.addEventListener("message", (event) => {
 // ever: during start-up any stray failure means start-up failed.
 self.addEventListener("unhandledrejection", (event) => {
   event.preventDefault();
-  if (!render && abortBoot) abortBoot(event.reason);
+  if (!render && abortSnapshot) abortSnapshot(event.reason);
+  else if (!render && abortBoot) abortBoot(event.reason);
   else console.warn("LabPress worker:", errorText(event.reason));
 });
 self.addEventListener("error", (event) => {
-  if (!render && abortBoot) {
+  if (!render && (abortSnapshot || abortBoot)) {
     event.preventDefault();
-    abortBoot(event.error || new Error(event.message));
+    (abortSnapshot || abortBoot)(event.error || new Error(event.message));
   }
 });
