@@ -1,15 +1,25 @@
-"""Smoke test of `make bench QUICK=1`: the report and the raw numbers are produced and well-formed.
+"""Smoke test of `make bench`: the report and the raw numbers are produced, well-formed and agree.
 
-No speed is asserted here (targets live in the report); only that every part ran and said something.
+Run small so the suite stays quick: 30 posts, 1 run per case, no reader side (Chromium) and no Search
+section; every build-side table, every peer (Hugo with ToMath, Hugo with raw TeX, Pelican), every
+target row and the profiles of the missed targets are still made. No speed is asserted here (targets
+live in the report); only that every part ran, said something, and that the report says what
+results.json holds.
 """
 
 import json
+import re
 import subprocess
 import sys
 
-import pytest
-
 from conftest import REPO
+
+POSTS = 30
+PEERS = ("Hugo + ToMath", "Hugo, raw TeX", "Pelican")
+TARGETS = ("clean build at most 2× Hugo without maths", "one-post edit inside `labpress serve` under 50 ms",
+           "no-change `labpress build` under 500 ms", "*informative:* clean build faster than Hugo + ToMath")
+ROWS = ("clean build (empty caches)", "clean build, formula cache warm", "no-change rebuild", "one post edited",
+        "no-change rebuild, in `labpress serve`", "one post edited, in `labpress serve`")
 
 
 def tables(markdown: str) -> list[list[str]]:
@@ -24,31 +34,88 @@ def tables(markdown: str) -> list[list[str]]:
     return found
 
 
-@pytest.mark.browser
+def cells(row: str) -> list[str]:
+    return [cell.strip() for cell in row.strip().strip("|").split("|")]
+
+
+def table_after(report: str, heading: str, first_column: str) -> dict[str, list[str]]:
+    """The table under ``heading`` whose header starts with ``first_column``: its header and rows by first cell."""
+    section = report.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    table = next(t for t in tables(section) if cells(t[0])[0] == first_column)
+    return {cells(row)[0]: cells(row) for row in [table[0], *table[2:]]}
+
+
 def test_quick_bench_writes_a_well_formed_report(tmp_path):
-    run = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--out", str(tmp_path)],
-                         capture_output=True, text=True, timeout=1200)
+    run = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--quick", "--posts", str(POSTS),
+                          "--runs", "1", "--no-reader", "--no-search", "--out", str(tmp_path)],
+                         capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert results["quick"] and [size["posts"] for size in results["build"]] == [100]
+    assert results["quick"] and results["runs"] == 1 and [size["posts"] for size in results["build"]] == [POSTS]
     size = results["build"][0]
     for tool, cases in (("labpress", ("clean", "math_warm", "no_change", "one_edit", "no_change_serve", "one_edit_serve")),
-                        ("pelican", ("clean", "no_change", "one_edit")), ("hugo", ("clean", "no_change", "one_edit"))):
+                        ("hugo_math", ("clean", "math_warm", "no_change", "one_edit")),
+                        ("hugo", ("clean", "no_change", "one_edit")), ("pelican", ("clean", "no_change", "one_edit"))):
         for case in cases:
-            assert size[tool][case]["seconds"] > 0 and size[tool][case]["pages"] >= 100, (tool, case)
+            assert size[tool][case]["seconds"] > 0 and size[tool][case]["pages"] >= POSTS, (tool, case)
+            assert len(size[tool][case]["runs"]) == 1, (tool, case)
+        assert size[tool]["clean"]["peak_mb"] > 10 and size[tool]["no_change"]["peak_mb"] > 10, tool
     assert size["labpress"]["no_change"]["typeset"] == 0  # nothing is typeset again when nothing changed
     assert size["labpress"]["one_edit_serve"]["rendered_posts"] == 1
     assert 0 < size["maths"]["distinct"] < size["maths"]["occurrences"] and size["maths"]["cold_per_second"] > 0
-    reader = results["reader"]
-    assert "error" not in reader["load"] and reader["load"]["bytes"]["total"]["transferred"] > 0
+    # Hugo with ToMath typeset every formula of the corpus (the bench checked its pages); raw Hugo none.
+    typeset = size["hugo_math"]["check"]
+    assert typeset["typeset"] == typeset["formulas"] == size["maths"]["occurrences"] and typeset["fallbacks"] == 0
+    assert size["hugo"]["check"]["typeset"] == 0
+    assert "reader" not in results and "search" not in size
 
     report = (tmp_path / "report.md").read_text()
-    for heading in ("# LabPress benchmarks", "## Targets", "## Build side: 100 posts", "## Maths",
-                    "## Reader side", "## Method"):
+    for heading in ("# LabPress benchmarks", "## Targets", f"## Build side: {POSTS} posts", "## Maths",
+                    "## Where a target is missed", "## Method"):
         assert f"\n{heading}\n" in f"\n{report}", heading
-    assert "not measured" not in report
+    assert "## Search" not in report and "## Reader side" not in report
     for table in tables(report):
         header, rule, *rows = table
         assert set(rule.replace("|", "")) <= set("-:"), rule
         for row in rows:
             assert row.count("|") == header.count("|"), (header, row)
+
+    # The build table: LabPress's time over each peer's, for every case a peer has, as results.json says.
+    build = table_after(report, f"## Build side: {POSTS} posts", "case")
+    header = build["case"]
+    for peer in PEERS:
+        assert peer in header and f"LabPress ÷ {peer}" in header, peer
+    lp = size["labpress"]
+    for label, case in zip(ROWS, ("clean", "math_warm", "no_change", "one_edit", "no_change_serve", "one_edit_serve")):
+        row = build[label]
+        for peer, tool in zip(PEERS, ("hugo_math", "hugo", "pelican")):
+            ratio = row[header.index(f"LabPress ÷ {peer}")]
+            if case.endswith("_serve"):
+                assert ratio == "", (label, peer)
+                continue
+            theirs = size[tool].get(case) or size[tool]["clean"]  # raw peers have no formula cache
+            assert float(ratio) == round(lp[case]["seconds"] / theirs["seconds"], 2), (label, peer, ratio)
+
+    # The targets: each row with its measure and a verdict; a missed one names where its time goes,
+    # and has its profile (a breakdown and the call tree) under "Where a target is missed".
+    targets = table_after(report, "## Targets", "target")
+    assert targets["target"] == ["target", "measured", "verdict", "where the time goes"]
+    found = {name: next(row for key, row in targets.items() if key.startswith(name)) for name in TARGETS}
+    floor = size["hugo"]["clean"]["seconds"]
+    assert f"{lp['clean']['seconds'] / floor:.2f}×" in found[TARGETS[0]][1]
+    misses = report.split("\n## Where a target is missed\n", 1)[1].split("\n## ", 1)[0]
+    for name, case in zip(TARGETS[:3], ("clean", "one_edit_serve", "no_change")):
+        _, measured, verdict, where = found[name]
+        assert measured and re.fullmatch(r"\*\*met\*\*|\*\*missed\*\* by .+", verdict), (name, verdict)
+        if verdict.startswith("**missed**"):
+            largest = size["profiles"][case]["breakdown"][:3]
+            assert largest and sum(part["share"] for part in size["profiles"][case]["breakdown"]) > 0.99, case
+            assert where == ", ".join(f"{part['name']} {part['share']:.0%}" for part in largest), (name, where)
+            assert all(f"| {part['name']} |" in misses for part in largest), name
+        else:
+            assert where == "" and case not in size["profiles"], name
+    assert found[TARGETS[3]][2] in ("faster", "slower")
+    missed = [n for n in TARGETS[:3] if found[n][2].startswith("**missed**")]
+    assert misses.count("| part | time | share |") == misses.count("The top of the call tree:") == len(missed)
+    if not missed:
+        assert "No build-side target is missed." in misses
