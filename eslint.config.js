@@ -40,7 +40,7 @@ export default [
   },
   {
     // Pure rules imported by the runtime and by node tests: no page, worker or node globals.
-    files: ["generator/browser/runtime/frames.js", "generator/browser/runtime/urlstate.js"],
+    files: ["generator/browser/runtime/frames.js", "generator/browser/runtime/urlstate.js", "generator/browser/runtime/snapshot.js"],
     languageOptions: { sourceType: "module", globals: {} },
   },
   {

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,26 @@ REPO = Path(__file__).resolve().parent.parent
 PYODIDE = REPO / "node_modules" / "pyodide"
 needs_snapshot = pytest.mark.skipif(not (PYODIDE / FOLDER / "manifest.json").is_file(),
                                     reason="no Pyodide snapshot: `make setup` makes it after `npm ci`")
+
+
+def unpack(data: bytes) -> bytes:
+    """The memory a snapshot file holds (its format: make_snapshot.mjs packPages)."""
+    body = gzip.decompress(data)
+    assert body[:8] == b"LPSNAP\0\x01"
+    size, page_size, count = struct.unpack_from("<3I", body, 8)
+    pages = struct.unpack_from(f"<{count}I", body, 20)
+    memory = bytearray(size)
+    for i, page in enumerate(pages):
+        chunk = body[20 + 4 * count + i * page_size:][:page_size]
+        memory[page * page_size:page * page_size + page_size] = chunk[:size - page * page_size]
+    return bytes(memory)
+
+
+def pack(memory: bytes, page_size: int = 4096) -> bytes:
+    pages = [n for n in range((len(memory) + page_size - 1) // page_size) if memory[n * page_size:(n + 1) * page_size].strip(b"\0")]
+    head = b"LPSNAP\0\x01" + struct.pack(f"<3I{len(pages)}I", len(memory), page_size, len(pages), *pages)
+    return gzip.compress(head + b"".join(memory[n * page_size:(n + 1) * page_size].ljust(page_size, b"\0") for n in pages),
+                         compresslevel=1)
 
 
 def pyodide_version() -> str:
@@ -43,8 +64,8 @@ def test_the_checkouts_snapshot_holds_todays_kernel_and_pyodide():
     assert manifest["build_id"] in (PYODIDE / "pyodide.mjs").read_text()
     data = (PYODIDE / FOLDER / manifest["file"]).read_bytes()
     assert len(data) == manifest["bytes"] and hashlib.sha256(data).hexdigest() == manifest["sha256"]
-    raw = gzip.decompress(data)
-    assert len(raw) == manifest["raw_bytes"]
+    raw = unpack(data)
+    assert len(raw) == manifest["raw_bytes"] and raw[:4] != bytes(4)  # Pyodide's magic number first
     found, why = find_snapshot(PYODIDE, pyodide_version(), manifest["kernel"])
     assert found is not None and why == "" and found.data == data
 
@@ -231,9 +252,9 @@ def test_a_broken_snapshot_falls_back_to_a_plain_start(browser, notebook_build, 
         snapshot.write_bytes(data[: len(data) // 2])
         expected = ""
     else:
-        raw = bytearray(gzip.decompress(data))
+        raw = bytearray(unpack(data))
         raw[16] ^= 0xFF  # the build id Pyodide checks
-        snapshot.write_bytes(gzip.compress(bytes(raw), compresslevel=1))
+        snapshot.write_bytes(pack(bytes(raw)))
         expected = "build id mismatch"
     started, frames = start_and_render(browser, out)
     assert started["start"] == "plain" and started["fallback"], started

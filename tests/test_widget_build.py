@@ -95,7 +95,8 @@ def test_runtime_assets_written_once_per_site(wsite):
     assert config["snapshot"] == f"/assets/{pyodide[0]}/{snapshots[0]}" and len(config["kernel"]) == 64
     runtime = next(assets.glob("runtime-*"))
     assert sorted(p.name for p in runtime.iterdir()) == ["bootstrap.py", "contract.js", "controls.js", "frames.js", "loader.js",
-                                                         "main.js", "patch.js", "share.js", "urlstate.js", "widget.js", "worker-client.js", "worker.js"]
+                                                         "main.js", "patch.js", "share.js", "snapshot.js", "urlstate.js", "widget.js",
+                                                         "worker-client.js", "worker.js"]
     assert f'<link rel="modulepreload" href="/assets/{runtime.name}/frames.js">' in (wsite.out / "p" / "index.html").read_text()
     page = (wsite.out / "p" / "index.html").read_text()
     assert 'id="widget-toy-1"' in page and 'id="widget-toy-2"' in page

@@ -10,7 +10,8 @@
 // The manifest says what the snapshot holds, so a build ships it only when it fits: the Pyodide
 // version and build id it restores into (Pyodide refuses any other build), the digest of the kernel
 // sources imported into it (widgets/snapshot.py computes the same digest from the sources a site
-// ships) and the digest and sizes of the file. A snapshot is gzip-compressed because static hosts
+// ships) and the digest and sizes of the file. The file holds the snapshot's non-zero pages
+// (packPages), gzip-compressed because static hosts
 // rarely compress an unknown file type; the worker inflates it with DecompressionStream, whose CRC
 // check also catches a damaged or truncated file.
 //
@@ -37,6 +38,30 @@ export function kernelDigest(files) {
     hash.update(Buffer.concat([Buffer.from(`${name}\0`), bytes, Buffer.from("\0")]));
   }
   return hash.digest("hex");
+}
+
+// Half of a fresh interpreter's memory is pages of zeros. Inflating them costs the reader's browser
+// as much as inflating the rest, so the file holds only the pages that are not all zero:
+//   "LPSNAP\0\1", u32 memory size, u32 page size, u32 page count, u32 page numbers[count], pages
+// (little-endian; the last page is padded with zeros). worker.js unpackSnapshot reverses it.
+export const PAGE_SIZE = 4096;
+export const MAGIC = Buffer.from("LPSNAP\0\x01", "latin1");
+
+export function packPages(raw) {
+  const pages = [];
+  for (let page = 0; page * PAGE_SIZE < raw.length; page++) {
+    const chunk = raw.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+    if (chunk.some((byte) => byte !== 0)) pages.push(page);
+  }
+  const head = Buffer.alloc(MAGIC.length + 12 + 4 * pages.length);
+  MAGIC.copy(head, 0);
+  head.writeUInt32LE(raw.length, 8);
+  head.writeUInt32LE(PAGE_SIZE, 12);
+  head.writeUInt32LE(pages.length, 16);
+  pages.forEach((page, i) => head.writeUInt32LE(page, 20 + 4 * i));
+  const body = Buffer.alloc(pages.length * PAGE_SIZE);
+  pages.forEach((page, i) => body.set(raw.subarray(page * PAGE_SIZE, (page + 1) * PAGE_SIZE), i * PAGE_SIZE));
+  return Buffer.concat([head, body]);
 }
 
 function writeAtomically(file, bytes) {
@@ -77,7 +102,7 @@ importlib.invalidate_caches()
 sys.modules["labpress"].__labpress_kernel_digest__ = ${JSON.stringify(digest)}
 `);
   const raw = py.makeMemorySnapshot();
-  const packed = zlib.gzipSync(raw, { level: 9 });
+  const packed = zlib.gzipSync(packPages(raw), { level: 9 });
   const buildId = (() => {
     const match = /BUILD_ID:"([0-9a-f]+)"/.exec(fs.readFileSync(path.join(pyodideRoot, "pyodide.mjs"), "utf8"));
     return match ? match[1] : "";

@@ -26,6 +26,7 @@ _BROWSER_PACKAGE_INIT = '"""LabPress\'s widget API, as shipped to the browser (l
 
 
 RUNTIME_FILES = ("loader.js", "main.js", "worker.js", "bootstrap.py")  # and the modules they import
+WORKER_ONLY = ("snapshot.js",)  # imported by worker.js alone: the page does not preload it
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,6 @@ def write_widget_assets(site, config, tree) -> WidgetRuntime | None:
     }
     text = json.dumps(settings, ensure_ascii=False, sort_keys=True).replace("<", "\\u003c")
     modules = tuple(runtime_dir + name for name in sorted(runtime_files)
-                    if name.endswith(".js") and name not in RUNTIME_FILES)
+                    if name.endswith(".js") and name not in RUNTIME_FILES + WORKER_ONLY)
     return WidgetRuntime(script=runtime_dir + "main.js", config_json=Markup(text), modules=modules,
                          loader=runtime_dir + "loader.js", python=python_dir)

@@ -22,6 +22,8 @@
 // Pyodide's CDN (`packages = "cdn"`) makes the kernels that import it answer
 // {type: "error", kind: "package", error: "could not load numpy from Pyodide's CDN: offline?"}.
 
+import { unpackSnapshot } from "./snapshot.js";
+
 const SITE = "/labpress-site"; // where the site's Python files go in Pyodide's file system
 
 // The Python half (bootstrap.py, shipped beside this file): run once the site's files are
@@ -185,8 +187,9 @@ async function fetchSnapshot(url) {
   const response = await nativeFetch(url); // not watched: a snapshot that cannot be had only costs speed
   if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
   const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-  return new Uint8Array(await new Response(inflated).arrayBuffer());
+  return unpackSnapshot(new Uint8Array(await new Response(inflated).arrayBuffer()));
 }
+
 
 /** Pyodide restored from the snapshot at `url` if it can be, else started the plain way. */
 async function startPython(loadPyodide, options, url) {
