@@ -36,7 +36,9 @@ let abortBoot = null; // rejects `booting`: some Pyodide failures only surface a
 let abortSnapshot = null; // while a snapshot is being restored, a stray failure ends that attempt only
 // How start-up went, told with "ready": the start ("snapshot" or "plain"), why not the snapshot,
 // the milliseconds Pyodide took to be usable, and when the worker was ready.
-let started = { start: "plain", fallback: "", ms: 0, readyAt: 0 };
+// `phases`: when each step of start-up ended, in ms since the worker was made (the benchmark's breakdown).
+let started = { start: "plain", fallback: "", ms: 0, readyAt: 0, phases: {} };
+const phase = (name) => { started.phases[name] = Math.round(performance.now()); };
 const missingPackages = new Set(); // packages Pyodide could not fetch from its CDN, by name
 
 // Pyodide fetches its core files (the wasm, the standard library, the lock file) with fetch(); a
@@ -58,7 +60,9 @@ function compileAhead(indexURL) {
   const module = response.then(async (fetched) => {
     if (!fetched.ok) throw new Error(`could not load pyodide.asm.wasm (HTTP ${fetched.status})`);
     try {
-      return await WebAssembly.compileStreaming(fetched.clone());
+      const compiled = await WebAssembly.compileStreaming(fetched.clone());
+      phase("wasm compiled");
+      return compiled;
     } catch {
       // A host that does not say application/wasm: compile the bytes instead.
       return WebAssembly.compile(await fetched.arrayBuffer());
@@ -119,8 +123,10 @@ function safePath(path) {
 async function boot(message) {
   const { pyodide: indexURL, python, packages, cdn } = message;
   const files = Array.isArray(message.files) ? message.files : [];
+  phase("boot");
   compileAhead(indexURL);
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  phase("pyodide.mjs");
   const options = {
     indexURL,
     stdout: (line) => console.log(line),
@@ -146,6 +152,7 @@ async function boot(message) {
   const bootStarted = performance.now();
   const py = await startPython(loadPyodide, options, message.snapshot);
   started.ms = performance.now() - bootStarted;
+  phase("python");
   const texts = await sources;
   const bootstrapSource = await bootstrap;
 
@@ -173,6 +180,7 @@ async function boot(message) {
       }
     }
   }
+  phase("files");
   py.runPython(bootstrapSource);
   const labpressStart = py.globals.get("labpress_start");
   try {
@@ -187,7 +195,9 @@ async function fetchSnapshot(url) {
   const response = await nativeFetch(url); // not watched: a snapshot that cannot be had only costs speed
   if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
   const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-  return unpackSnapshot(new Uint8Array(await new Response(inflated).arrayBuffer()));
+  const bytes = new Uint8Array(await new Response(inflated).arrayBuffer());
+  phase("snapshot inflated");
+  return unpackSnapshot(bytes);
 }
 
 
@@ -225,6 +235,7 @@ async function onInit(message) {
   try {
     render = await booting;
     started.readyAt = performance.now(); // since the worker was made
+    phase("ready");
     self.labpressStart = { ...started }; // for tests and the benchmark: Playwright reads a worker's globals
     self.postMessage({ type: "ready", ...started });
   } catch (err) {
