@@ -193,7 +193,7 @@ LIVE = "widget-mirror-1"  # a point handle: never pre-computed, always Pyodide
 STATES = [{"slope": 0.5, "spot": [0.3, 0.2]}, {"slope": -1.25, "spot": [-0.9, 0.7]}, {}]
 
 
-def start_and_render(browser, out: Path, block_snapshot: bool = False) -> tuple[dict, list[dict]]:
+def start_and_render(browser, out: Path, block_snapshot: bool = False, route=None) -> tuple[dict, list[dict]]:
     """Pyodide started on the fixture's widget page: (how the worker started, the frames for STATES)."""
     server = StaticServer(out)
     try:
@@ -204,6 +204,8 @@ def start_and_render(browser, out: Path, block_snapshot: bool = False) -> tuple[
             page.on("pageerror", lambda e: errors.append(str(e)))
             if block_snapshot:
                 page.route("**/snapshot-*.bin.gz", lambda route: route.abort())
+            elif route is not None:
+                page.route("**/snapshot-*.bin.gz", route)
             page.goto(server.url + POST + "?labpress-force-pyodide=1", wait_until="load")
             page.evaluate("() => window.labpress.ready")
             assert page.evaluate("() => window.labpress.pyodideReady()") is True, "Pyodide did not start"
@@ -239,6 +241,18 @@ def plain_frames(browser, notebook_build):
 def test_a_worker_restored_from_the_snapshot_renders_what_a_plain_start_does(browser, notebook_build, plain_frames):
     started, frames = start_and_render(browser, notebook_build)
     assert started["start"] == "snapshot" and started["fallback"] == "", started
+    assert frames == plain_frames
+
+
+@needs_snapshot
+@pytest.mark.browser
+def test_a_snapshot_the_host_sent_with_content_encoding_is_restored_too(browser, notebook_build, plain_frames):
+    """Some hosts send any .gz with `Content-Encoding: gzip`: the browser then hands the worker the file inflated."""
+    config = runtime_config((notebook_build / POST / "index.html").read_text())
+    inflated = gzip.decompress((notebook_build / config["snapshot"].lstrip("/")).read_bytes())
+    started, frames = start_and_render(browser, notebook_build, route=lambda route: route.fulfill(
+        status=200, body=inflated, headers={"Content-Type": "application/octet-stream"}))
+    assert started["start"] == "snapshot" and "snapshot inflated" not in started["phases"], started
     assert frames == plain_frames
 
 

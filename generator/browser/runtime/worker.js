@@ -190,16 +190,22 @@ async function boot(message) {
   }
 }
 
-/** The snapshot at `url`, inflated: gzip's own check fails a damaged or truncated file. */
+/**
+ * The snapshot at `url`, inflated: gzip's own check fails a damaged or truncated file. A host that
+ * sends the file with `Content-Encoding: gzip` (as some do for any .gz) has the browser inflate it
+ * already: then the bytes are the snapshot itself.
+ */
 async function fetchSnapshot(url) {
   const response = await nativeFetch(url); // not watched: a snapshot that cannot be had only costs speed
-  if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-  const inflated = response.body.pipeThrough(new DecompressionStream("gzip"));
-  const bytes = new Uint8Array(await new Response(inflated).arrayBuffer());
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  phase("snapshot fetched");
+  if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return unpackSnapshot(bytes);
+  const inflated = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const memory = unpackSnapshot(new Uint8Array(await new Response(inflated).arrayBuffer()));
   phase("snapshot inflated");
-  return unpackSnapshot(bytes);
+  return memory;
 }
-
 
 /** Pyodide restored from the snapshot at `url` if it can be, else started the plain way. */
 async function startPython(loadPyodide, options, url) {
