@@ -16,8 +16,9 @@ test: setup
 	$(BIN)/python -m pytest
 
 # Benchmarks into bench/report.md and bench/results.json: builds of 100 and 1000
-# posts beside Pelican and Hugo, and the demo post in Chromium.
-# QUICK=1: 100 posts, 3 runs, a shorter reader run (the test suite runs it too).
+# posts beside Hugo (typesetting with transform.ToMath, and with raw maths) and
+# Pelican, and the demo post in Chromium.
+# QUICK=1: 100 posts, 3 runs, a shorter reader run.
 bench: setup
 	$(BIN)/python bench/run.py $(if $(QUICK),--quick)
 
