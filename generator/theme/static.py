@@ -35,12 +35,26 @@ class ThemeStatic:
     def katex_fonts_for(self, html: str) -> list[str]:
         """The URLs of the KaTeX fonts the formulas in ``html`` use: the base face and the italic of
         variables (which nearly every formula uses) first, then the others in KaTeX's order."""
-        elements = {frozenset(value.split()) for value in _CLASS_VALUE.findall(html)}  # each element's classes
-        if not any("katex" in classes for classes in elements):
+        # Each element's classes, once per distinct class attribute (a post repeats a few hundred
+        # of them thousands of times), and for each class the elements that have it.
+        elements = {frozenset(value.split()) for value in set(_CLASS_VALUE.findall(html))}
+        having: dict[str, list[frozenset]] = {}
+        for classes in elements:
+            for name in classes:
+                having.setdefault(name, []).append(classes)
+        if "katex" not in having:
             return []
+        found: dict[tuple[str, ...], bool] = {}
+
+        def present(compound: tuple[str, ...]) -> bool:
+            """Whether one element has every class of ``compound``."""
+            if compound not in found:
+                candidates = min((having.get(name, ()) for name in compound), key=len, default=elements)
+                found[compound] = any(classes.issuperset(compound) for classes in candidates)
+            return found[compound]
 
         def used(compounds) -> bool:
-            return all(any(classes.issuperset(compound) for classes in elements) for compound in compounds)
+            return all(present(compound) for compound in compounds)
 
         fonts = list(dict.fromkeys(url for compounds, url in self.katex_fonts if used(compounds)))
         return sorted(fonts, key=lambda url: (url != self.katex_fonts[0][1], not url.endswith("/KaTeX_Math-Italic.woff2")))
