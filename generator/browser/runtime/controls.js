@@ -14,6 +14,15 @@ import { readScale, tidy } from "./frames.js";
 
 const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shift for bigger steps). " +
   "The x and y fields with the controls set it exactly.";
+// What the runtime writes on a kernel's handle (decorateHandles): a new frame leaves these alone.
+const HANDLE_OWN = new Set(["role", "aria-roledescription", "aria-describedby", "tabindex", "aria-disabled", "data-label"]);
+
+const isHandle = (el) => el.localName === "circle" && el.classList.contains("lp-handle") && el.hasAttribute("data-control");
+
+/** Set an attribute only when it differs: an unchanged write still restyles the element. */
+function put(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
 
 export class Controls {
   constructor(widget) {
@@ -22,6 +31,7 @@ export class Controls {
     this.stage = widget.stage;
     this.drag = null;
     this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
+    this.keep = (el, name, value) => this.keepAttribute(el, name, value); // patch.js's keep
 
     // The build's frame is not read back (serialising a large figure is not free): only where it
     // drew the handles is kept.
@@ -197,23 +207,43 @@ export class Controls {
       const control = w.byName.get(handle.dataset.control);
       if (!control || control.kind !== "point") continue;
       const base = handle.dataset.label || handle.getAttribute("aria-label") || control.label || control.name;
-      handle.dataset.label = base;
-      handle.setAttribute("role", "button");
-      handle.setAttribute("aria-roledescription", "draggable point");
-      handle.setAttribute("aria-describedby", this.helpIds.get(control.name) || "");
+      put(handle, "data-label", base);
+      put(handle, "role", "button");
+      put(handle, "aria-roledescription", "draggable point");
+      put(handle, "aria-describedby", this.helpIds.get(control.name) || "");
       if (w.unavailable) {
         handle.removeAttribute("tabindex");
-        handle.setAttribute("aria-disabled", "true");
+        put(handle, "aria-disabled", "true");
       } else {
-        handle.setAttribute("tabindex", "0");
+        put(handle, "tabindex", "0");
       }
       this.labelHandle(handle, pointOf(control, w.state));
-      if (this.drag && this.drag.name === control.name) handle.classList.add("is-dragging");
+      if (this.drag && this.drag.name === control.name && !handle.classList.contains("is-dragging")) {
+        handle.classList.add("is-dragging");
+      }
     }
   }
 
+  /**
+   * patch.js's `keep`: a new frame leaves what the runtime wrote on a handle as it is (its role,
+   * focusability, label, the is-dragging class), so a handle held or focused stays as it was. The
+   * kernel's own label for it (aria-label in the frame) becomes the base of the runtime's label.
+   */
+  keepAttribute(el, name, value) {
+    if (!isHandle(el)) return false;
+    if (name === "aria-label") {
+      if (value !== null && value !== el.dataset.label) el.dataset.label = value;
+      return true;
+    }
+    if (name === "class") {
+      const own = [...el.classList].filter((c) => c !== "is-dragging").join(" ");
+      return value !== null && own === value.trim().split(/\s+/).join(" ");
+    }
+    return HANDLE_OWN.has(name);
+  }
+
   labelHandle(handle, point) {
-    handle.setAttribute("aria-label", `${handle.dataset.label}: x ${tidy(point[0])}, y ${tidy(point[1])}`);
+    put(handle, "aria-label", `${handle.dataset.label}: x ${tidy(point[0])}, y ${tidy(point[1])}`);
   }
 
   /** The control of the handle that has the focus, if one has. */

@@ -24,6 +24,8 @@ const STATUS_UNAVAILABLE = {
 const NOTICE_MS = 4000; // how long a notice ("Link copied.") stands in the status line
 const HOVER_MS = 250; // the pointer resting this long on a figure, with the page not scrolling, starts Python
 
+const hasHandle = (markup) => markup.includes("lp-handle"); // markup the runtime may have changed on the page: a handle
+
 let lastScroll = -Infinity; // when the page last scrolled: a figure scrolled under a still pointer is not hovered
 let watchingScroll = false;
 
@@ -231,14 +233,10 @@ export class Widget {
     this.channel.pump();
   }
 
+  /** Put a frame into the figure at once, in the task that brought it: it is drawn with the next frame. */
   show(frame, seq, state, source) {
-    const focused = this.ui.focusedHandle();
     if (this.stage && typeof frame.svg === "string" && (frame.svg !== this.currentSvg || this.ui.handlesMoved)) {
-      patchMarkup(this.stage, frame.svg);
-      this.currentSvg = frame.svg;
-      this.ui.handlesMoved = false;
-      this.ui.decorateHandles();
-      this.ui.refocus(focused);
+      this.putSvg(frame.svg);
     }
     const readouts = frame.readouts || {};
     showReadouts(this.readoutEls, readouts);
@@ -257,6 +255,17 @@ export class Widget {
       if (moved.length) this.ui.placeHandles(moved);
     }
     this.settle(seq, { ...this.lastFrame });
+  }
+
+  /** The frame's SVG into the stage, changing only what differs; the handles stay the reader's elements. */
+  putSvg(svg) {
+    const focused = this.ui.focusedHandle();
+    const moved = this.ui.handlesMoved;
+    patchMarkup(this.stage, svg, { keep: this.ui.keep, dirty: moved ? hasHandle : null });
+    this.currentSvg = svg;
+    this.ui.handlesMoved = false;
+    this.ui.decorateHandles();
+    this.ui.refocus(focused);
   }
 
   showError(message, seq) {
@@ -340,8 +349,8 @@ export class Widget {
     this.ui.sync();
     if (this.stage && this.ui.handles().length) { // put the handles back where the figure drew them
       if (this.lastFrame) {
-        this.stage.innerHTML = this.lastFrame.svg;
-        this.currentSvg = this.lastFrame.svg;
+        this.ui.handlesMoved = true;
+        this.putSvg(this.lastFrame.svg);
       } else {
         for (const [handle, cx, cy] of this.ui.builtHandles) {
           if (cx !== null) handle.setAttribute("cx", cx);
