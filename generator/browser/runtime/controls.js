@@ -32,6 +32,7 @@ export class Controls {
     this.drag = null;
     this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
     this.keep = (el, name, value) => this.keepAttribute(el, name, value); // patch.js's keep
+    this.staleFields = null; // a point control whose x and y fields wait for the next pointermove
 
     // The build's frame is not read back (serialising a large figure is not free): only where it
     // drew the handles is kept.
@@ -95,6 +96,7 @@ export class Controls {
   /** Put the widget's state into every form control. */
   sync() {
     const state = this.widget.state;
+    this.staleFields = null;
     for (const control of this.widget.controls) {
       const value = state[control.name];
       if (value === undefined) continue;
@@ -142,7 +144,15 @@ export class Controls {
     }
     if (this.stage) {
       this.stage.addEventListener("pointerdown", (event) => this.onPointerDown(event));
+      // A dragged handle takes each pointer position as soon as the browser has it: pointerrawupdate
+      // comes as its own task, while pointermove waits for the next animation frame, so a state sent
+      // from pointermove could only be drawn one frame later. Where there is no pointerrawupdate (an
+      // insecure context, another browser), pointermove moves it; where both come, the second finds
+      // the point already set and does nothing.
       this.stage.addEventListener("pointermove", (event) => this.onPointerMove(event));
+      if ("onpointerrawupdate" in window) {
+        this.stage.addEventListener("pointerrawupdate", (event) => this.onPointerMove(event));
+      }
       for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
         this.stage.addEventListener(type, (event) => this.endDrag(event));
       }
@@ -277,11 +287,20 @@ export class Controls {
     }
   }
 
-  setPoint(control, point) {
+  /**
+   * The point control takes `point`; `fields: false` leaves its x and y fields for later (a raw
+   * pointer update: the pointermove of the same frame writes them, once per frame).
+   */
+  setPoint(control, point, { fields = true } = {}) {
     const old = this.widget.state[control.name];
-    if (Array.isArray(old) && old[0] === point[0] && old[1] === point[1]) return;
-    for (const input of this.inputs(control.name)) this.writePointInput(input, point);
-    this.widget.set(control.name, point);
+    const same = Array.isArray(old) && old[0] === point[0] && old[1] === point[1];
+    if (fields && (!same || this.staleFields === control.name)) {
+      for (const input of this.inputs(control.name)) this.writePointInput(input, point);
+      this.staleFields = null;
+    } else if (!fields && !same) {
+      this.staleFields = control.name;
+    }
+    if (!same) this.widget.set(control.name, point);
   }
 
   onPointerDown(event) {
@@ -298,26 +317,38 @@ export class Controls {
     } catch {
       /* pointer already gone */
     }
+    this.releaseDrag(); // a second pointer takes the drag over
+    this.drag = { pointerId: event.pointerId, name: control.name, dx: 0, dy: 0, toSvg: null };
     const at = this.clientToSvg(event);
     const cx = Number(handle.getAttribute("cx"));
     const cy = Number(handle.getAttribute("cy"));
-    this.drag = {
-      pointerId: event.pointerId,
-      name: control.name,
-      dx: at && Number.isFinite(cx) ? cx - at.x : 0,
-      dy: at && Number.isFinite(cy) ? cy - at.y : 0,
-    };
+    if (at && Number.isFinite(cx)) this.drag.dx = cx - at.x;
+    if (at && Number.isFinite(cy)) this.drag.dy = cy - at.y;
+    // Where the SVG is on screen is read once per drag (reading it would lay out the page after each
+    // new frame), and again after a scroll or a resize, or a frame that changes the SVG's own attributes.
+    this.drag.forget = () => { if (this.drag) this.drag.toSvg = null; };
+    window.addEventListener("scroll", this.drag.forget, { passive: true, capture: true });
+    window.addEventListener("resize", this.drag.forget, { passive: true });
     handle.classList.add("is-dragging");
     w.figure.classList.add("is-dragging");
     w.prepare();
   }
 
+  /** The frame on screen has changed the SVG element itself (its viewBox, say): its place is read afresh. */
+  svgChanged() {
+    if (this.drag) this.drag.toSvg = null;
+  }
+
   clientToSvg(event) {
-    const svg = this.svg();
-    const ctm = svg?.getScreenCTM();
-    if (!ctm) return null;
-    const p = new DOMPoint(event.clientX, event.clientY).matrixTransform(ctm.inverse());
-    return { x: p.x, y: p.y };
+    let m = this.drag?.toSvg;
+    if (!m) {
+      const ctm = this.svg()?.getScreenCTM();
+      if (!ctm) return null;
+      m = ctm.inverse();
+      if (this.drag) this.drag.toSvg = m;
+    }
+    const { clientX: x, clientY: y } = event;
+    return { x: m.a * x + m.c * y + m.e, y: m.b * x + m.d * y + m.f };
   }
 
   onPointerMove(event) {
@@ -329,14 +360,24 @@ export class Controls {
     const at = this.clientToSvg(event);
     if (!control || !sx || !sy || !at) return;
     const point = snapPoint(control, sx.toData(at.x + this.drag.dx), sy.toData(at.y + this.drag.dy));
-    this.setPoint(control, point);
+    // Nothing is sent when the point is where it was; the channel sends only the latest state.
+    this.setPoint(control, point, { fields: event.type !== "pointerrawupdate" });
   }
 
   endDrag(event) {
     if (!this.drag || event.pointerId !== this.drag.pointerId) return;
-    this.drag = null;
+    const control = this.widget.byName.get(this.drag.name);
+    if (control && this.staleFields === control.name) this.setPoint(control, pointOf(control, this.widget.state));
+    this.releaseDrag();
     this.widget.figure.classList.remove("is-dragging");
     for (const handle of this.handles()) handle.classList.remove("is-dragging");
+  }
+
+  releaseDrag() {
+    if (!this.drag) return;
+    window.removeEventListener("scroll", this.drag.forget, { capture: true });
+    window.removeEventListener("resize", this.drag.forget);
+    this.drag = null;
   }
 
   onHandleKey(event) {

@@ -25,6 +25,7 @@ const NOTICE_MS = 4000; // how long a notice ("Link copied.") stands in the stat
 const HOVER_MS = 250; // the pointer resting this long on a figure, with the page not scrolling, starts Python
 
 const hasHandle = (markup) => markup.includes("lp-handle"); // markup the runtime may have changed on the page: a handle
+const startTag = (markup) => markup.slice(0, markup.indexOf(">") + 1);
 
 let lastScroll = -Infinity; // when the page last scrolled: a figure scrolled under a still pointer is not hovered
 let watchingScroll = false;
@@ -262,6 +263,7 @@ export class Widget {
     const focused = this.ui.focusedHandle();
     const moved = this.ui.handlesMoved;
     patchMarkup(this.stage, svg, { keep: this.ui.keep, dirty: moved ? hasHandle : null });
+    if (this.currentSvg === null || startTag(svg) !== startTag(this.currentSvg)) this.ui.svgChanged();
     this.currentSvg = svg;
     this.ui.handlesMoved = false;
     this.ui.decorateHandles();
