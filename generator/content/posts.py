@@ -189,8 +189,9 @@ def assemble_site(config: SiteConfig, posts: list[Post], include_drafts: bool) -
     by_slug: dict[str, Post] = {}
     by_exp: dict[int, Post] = {}
     static = config.root / STATIC_DIR
+    has_static = static.is_dir()  # most sites have none: no look-up per post
     for post in sorted(visible, key=lambda p: p.shown_path):
-        clash = GENERATED.get(post.slug) or static_clash(static, post.slug)
+        clash = GENERATED.get(post.slug) or (static_clash(static, post.slug) if has_static else None)
         if clash:
             errors.append(ContentError(post.shown_path, 1, 1,
                                        f"the page /{post.slug}/ would clash with {clash}: rename the file"))
