@@ -198,3 +198,131 @@ def test_worker_processes_build_the_same_site(site, tmp_path):
     assert len(parallel_with_cache.rendered_posts) == 3
     assert build_site(site.root, out_dir=tmp_path / "cached").rendered_posts == []  # the workers filled the cache
     assert files(tmp_path / "cached") == files(site.out)
+
+
+# --------------------------------------------------------------------------- nothing to do, found early
+
+
+def fresh_stamps(site) -> list[Path]:
+    return sorted((site.root / ".labpress-cache").glob("fresh-*.json"))
+
+
+def build_counting(site, monkeypatch, **options):
+    """A build, and whether it ran in full (False: it found the output already made, site/fresh.py)."""
+    import labpress.site.pipeline as pipeline
+
+    ran = []
+    real = pipeline.render_context
+    monkeypatch.setattr(pipeline, "render_context", lambda *a, **k: ran.append(1) or real(*a, **k))
+    result = build_site(site.root, **options)
+    monkeypatch.setattr(pipeline, "render_context", real)
+    return result, bool(ran)
+
+
+def output_state(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(root.rglob("*"))}
+
+
+def test_a_build_with_nothing_to_do_reads_no_post_and_touches_nothing(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)  # files made a moment ago count as settled
+    make(site)
+    first = build_site(site.root)
+    assert fresh_stamps(site)
+    before = output_state(site.out)
+    manifest = sorted((site.root / ".labpress-cache").glob("output-*.json"))[0].read_bytes()
+    from labpress.cache import posts
+
+    seen = []
+    with monkeypatch.context() as patched:
+        patched.setattr(posts.BuildCache, "load_body", lambda *a: (_ for _ in ()).throw(AssertionError("read a post")))
+        again = build_site(site.root, progress=lambda done, total, path: seen.append((done, total, path)))
+    assert again.rendered_posts == [] and again.rendered_pages == []
+    assert (again.pages, again.files) == (first.pages, first.files)
+    assert seen == [(n, 3, f"content/{name}.md") for n, name in enumerate(("one", "three", "two"), 1)]
+    assert output_state(site.out) == before
+    assert sorted((site.root / ".labpress-cache").glob("output-*.json"))[0].read_bytes() == manifest
+    same_as_clean_build(site, tmp_path)
+
+
+def test_every_kind_of_change_makes_the_build_run_in_full(site, tmp_path, monkeypatch):
+    """After each change (one byte of the same length, or a file that appears or goes), the build
+    runs in full and equals a clean build; with nothing changed after it, it does not."""
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)
+    make(site)
+    (site.root / "data").mkdir()
+    (site.root / "data" / "runs.csv").write_text("run,loss\n1,0.50\n")
+    site.post("table.md", "---\ntitle: Table\ndate: 2026-01-09\n---\n\n::: table data/runs.csv\n:::\n")
+    build_site(site.root)
+    assert build_counting(site, monkeypatch)[1] is False
+
+    def same_size(path: Path, old: str, new: str) -> None:
+        assert len(old) == len(new)
+        path.write_text(path.read_text().replace(old, new))
+
+    theme = site.root / "themes" / "default"
+    changes = [
+        lambda: same_size(site.root / "content" / "one.md", "Body of one", "Body of 1ne"),
+        lambda: same_size(site.root / "data" / "runs.csv", "0.50", "0.25"),
+        lambda: same_size(site.root / "widgets" / "dial.py", "SCALE = 1", "SCALE = 3"),
+        lambda: same_size(theme / "templates" / "_footer.html", "Built with", "Built With"),
+        lambda: (theme / "static" / "custom.css").write_text(".post { margin: 0 }\n"),
+        lambda: same_size(site.root / "labpress.toml", "Test Notebook", "Test Notebooc"),
+        lambda: (site.root / "static").mkdir() or (site.root / "static" / "robots.txt").write_text("User-agent: *\n"),
+        lambda: site.post("four.md", "---\ntitle: Post four\ndate: 2026-01-05\n---\n\nFour.\n"),
+        lambda: (site.root / "content" / "four.md").unlink(),
+        lambda: same_size(site.out / "one" / "index.html", "Post one", "Post 0ne"),
+        lambda: (site.out / "one" / "stray.html").write_text("stray"),
+        lambda: (site.out / "two" / "index.html").unlink(),
+        lambda: (site.out / "assets" / "extra").mkdir(),
+        lambda: (site.root / ".labpress-cache" / "posts.sqlite").write_bytes(b"not a database" * 10),
+    ]
+    for n, change in enumerate(changes):
+        change()
+        result, ran = build_counting(site, monkeypatch)
+        assert ran, n
+        same_as_clean_build(site, tmp_path / f"clean-{n}")
+        assert build_counting(site, monkeypatch)[1] is False, n
+    for options in ({"drafts": True}, {"base_url": "/sub/"}, {"out_dir": tmp_path / "elsewhere"}):
+        assert build_counting(site, monkeypatch, **options)[1], options
+    monkeypatch.setenv("LABPRESS_NODE_MODULES", str(tmp_path / "nowhere"))
+    assert build_counting(site, monkeypatch)[1]
+
+
+def test_an_input_that_changes_while_it_is_read_is_checked_by_its_digest(tmp_path):
+    from labpress.site import fresh
+
+    path = tmp_path / "post.md"
+    path.write_text("one")
+    now = fresh.stat_of(str(path))
+    old = hashlib.sha256(b"one").hexdigest()
+    entry = ["file", str(path), fresh.signature(now), old, True]  # read within RACY_SECONDS of its change
+    path.write_text("two")
+    entry[2] = fresh.signature(fresh.stat_of(str(path)))  # as if the change did not show in its stat
+    assert not fresh.unchanged(entry)  # a racy entry is checked by its digest
+    entry[3] = hashlib.sha256(b"two").hexdigest()
+    assert fresh.unchanged(entry)
+    entry[3], entry[4] = old, False
+    assert fresh.unchanged(entry)  # a settled one is known by its stat
+
+
+def test_no_stamp_when_an_input_changed_while_the_build_ran(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)
+    make(site)
+    build_site(site.root)
+    import labpress.site.pipeline as pipeline
+
+    style = site.root / "themes" / "default" / "static" / "favicon.svg"
+    real = pipeline.write_site_static
+
+    def meanwhile(*args):  # after the theme's files were read: an edit the build did not see
+        style.write_text(style.read_text().replace("<svg", "<svg data-x=\"1\"", 1))
+        return real(*args)
+
+    monkeypatch.setattr(pipeline, "write_site_static", meanwhile)
+    (site.root / "content" / "one.md").write_text((site.root / "content" / "one.md").read_text() + "\nMore.\n")
+    build_site(site.root)
+    monkeypatch.setattr(pipeline, "write_site_static", real)
+    assert fresh_stamps(site) == []
+    result, ran = build_counting(site, monkeypatch)
+    assert ran
+    same_as_clean_build(site, tmp_path)

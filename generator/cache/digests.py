@@ -9,6 +9,8 @@ all use it.
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -39,4 +41,33 @@ def tree_digest(root: Path) -> str:
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """LabPress's own code: a new version (or a local edit) invalidates everything."""
-    return tree_digest(_CODE_ROOT)
+    return code_tree()[0]
+
+
+def code_root() -> Path:
+    return _CODE_ROOT
+
+
+@lru_cache(maxsize=1)
+def code_tree() -> tuple[str, tuple, int]:
+    """LabPress's own code as this process read it, once: (its ``tree_digest``; for each file and
+    folder of it, ("file" or "folder", path, its stat when read, the sha256 of its bytes or of its
+    sorted names); when it was read, ``time.time_ns()``), so a build can say which code made it."""
+    read_ns = time.time_ns()
+    seen, parts = [], []
+    for folder, dirs, names in os.walk(_CODE_ROOT):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        st = os.stat(folder)  # before its names: a name added after this is seen by the stat too
+        listed = sorted(os.listdir(folder))
+        seen.append(("folder", folder, st, hashlib.sha256("\0".join(listed).encode("utf-8", "surrogateescape")).hexdigest()))
+        for name in sorted(names):
+            path = os.path.join(folder, name)
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                data = handle.read()
+            if not os.path.isfile(path):
+                continue
+            parts.append((Path(path).relative_to(_CODE_ROOT).as_posix(), data))
+            seen.append(("file", path, st, hashlib.sha256(data).hexdigest()))
+    parts.sort(key=lambda part: part[0].split("/"))  # as tree_digest orders its paths
+    return digest(*parts), tuple(seen), read_ns

@@ -79,7 +79,7 @@ class BuildCache:
             widget_files, body = pickle.loads(row[0])
         except Exception:  # an older layout of the body: render it again
             return None
-        if body is None or any(self._file_digest(p) != h for p, h in widget_files.items()):
+        if body is None or any(self.file_digest(p) != h for p, h in widget_files.items()):
             return None  # never rendered, or a widget it embeds changed: render it again
         if getattr(body, "inputs", ()):  # what its code and blocks read (compute/, data tables)
             from labpress.cache.inputs import inputs_unchanged
@@ -104,7 +104,7 @@ class BuildCache:
             return None
         return row[0]
 
-    def _file_digest(self, path: Path) -> str | None:
+    def file_digest(self, path: Path) -> str | None:
         if path not in self._digests:
             self._digests[path] = input_digest("file", path)  # the one rule for a file read at build time
         return self._digests[path]
@@ -113,7 +113,7 @@ class BuildCache:
         """A post rendered without errors, to be stored at the end of the build."""
         if self.folder is None:
             return
-        files = {f: self._file_digest(f) for use in body.widgets for f in use.source_files()}
+        files = {f: self.file_digest(f) for use in body.widgets for f in use.source_files()}
         self._new[key] = (pickle.dumps((files, replace(body, html=None)), protocol=pickle.HIGHEST_PROTOCOL), body.html)
         self._used_keys.add(key)
 

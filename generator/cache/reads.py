@@ -50,6 +50,9 @@ _READ_EVENTS = frozenset({"open", "os.listdir", "os.scandir"})
 _PYTHON_FOLDERS = frozenset({"site-packages", "dist-packages", "__pycache__"})
 _CACHE_FOLDER_NAME = ".labpress-cache"
 _IMPORT_SYSTEM = "<frozen importlib"
+# importlib.metadata looks through every folder on sys.path for a distribution's metadata (the
+# versions a provenance record names): those listings are not data (the metadata files it reads are).
+_METADATA_SEARCH = os.path.join("importlib", "metadata", "__init__.py")
 
 _thread = threading.local()  # .recorder: the Reads of the block running in this thread, if any
 _recordings = 0  # recordings active in any thread: while 0 the hook returns at once
@@ -72,8 +75,11 @@ def _audit(event: str, args: tuple) -> None:
     if reads is None:
         return
     try:
-        if sys._getframe(1).f_code.co_filename.startswith(_IMPORT_SYSTEM):
+        caller = sys._getframe(1).f_code.co_filename
+        if caller.startswith(_IMPORT_SYSTEM):
             return  # finding or loading a module the block imports: not its data
+        if event == "os.listdir" and caller.endswith(_METADATA_SEARCH):
+            return
         path = args[0] if args else None
         if event == "open":
             if path is None or isinstance(path, int):

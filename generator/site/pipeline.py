@@ -6,32 +6,26 @@ Every stage is a plain function from data to data; this module wires them.
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from labpress.theme.lookup import find_node_package, fingerprint, theme_digest as theme_tree_digest, theme_file
 from labpress.config.schema import CONFIG_NAME, load_config
 from labpress.errors import ConfigError, ContentError, ContentErrors, warn
-from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
-from labpress.content.slugs import slugify
-from labpress.cache.digests import code_digest, digest
-from labpress.cache.posts import BuildCache
-from labpress.content.posts import Post, assemble_site, discover_posts
-from labpress.site.feeds import FEED_SIZE, atom_feed, sitemap
-from labpress.math.styles import InlineStyles
+from labpress.cache.digests import code_root, code_tree
+from labpress.cache.reads import Reads, recording
 from labpress.site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
+from labpress.site import fresh
 from labpress.site.output import Manifest, OutputTree, publish, recover
-from labpress.site.workers import RenderContext, default_jobs, render_many
-from labpress.site.pages import page_dates, render_pages, template_environment
-from labpress.provenance.git import git_state
-from labpress.provenance.record import RECORD_NAME, post_provenance
-from labpress.provenance.versions import tool_versions
-from labpress.theme.palette import STYLESHEET
-from labpress.theme.static import write_theme_static
-from labpress.widgets.shipping import write_widget_assets
-from labpress.widgets.library import WidgetLibrary, WidgetLimits, once_per_kernel
+
+if TYPE_CHECKING:
+    from labpress.cache.posts import BuildCache
+    from labpress.site.workers import RenderContext
+
+# The stages themselves (Markdown, KaTeX, templates, provenance, widgets, search) are imported by the
+# functions that run them: a build that finds nothing to do (site/fresh.py) never loads them.
 
 CACHE_DIR = ".labpress-cache"
 NO_BASE_URL = ("warning: labpress.toml sets no base_url, so the feed, the sitemap and the canonical links say"
@@ -62,12 +56,18 @@ def write_site_static(site_dir: Path, tree: OutputTree) -> None:
             tree.write(source.relative_to(static).as_posix(), source.read_bytes())
 
 
-def write_provenance(site, site_dir: Path, out_dir: Path, config, source_digests: dict, tree: OutputTree) -> dict:
-    """Each post's provenance record beside its page (``<slug>/provenance.json``), by slug.
+def write_provenance(site, site_dir: Path, out_dir: Path, config, source_digests: dict,
+                     tree: OutputTree) -> tuple[dict, object]:
+    """Each post's provenance record beside its page (``<slug>/provenance.json``), by slug, and the
+    git state they show.
 
     The tools' versions and the git state are found once for the whole build; the output
     and cache folders are not part of the work tree's state.
     """
+    from labpress.provenance.git import git_state
+    from labpress.provenance.record import RECORD_NAME, post_provenance
+    from labpress.provenance.versions import tool_versions
+
     versions = tool_versions(site_dir)
     git = git_state(site_dir, ignored=(out_dir, site_dir / CACHE_DIR))
     records = {}
@@ -75,7 +75,7 @@ def write_provenance(site, site_dir: Path, out_dir: Path, config, source_digests
         records[post.slug] = record = post_provenance(post, site_dir, config.theme_dir, versions, git,
                                                       source_digests.get(post.source))
         tree.write(post.path + RECORD_NAME, record.text)
-    return records
+    return records, git
 
 
 def write_pages(pages: dict, tree: OutputTree, config) -> None:
@@ -84,6 +84,9 @@ def write_pages(pages: dict, tree: OutputTree, config) -> None:
     The stylesheet's name changes with its content; a page kept from the previous build
     whose link is out of date gets only its link changed.
     """
+    from labpress.math.styles import InlineStyles
+    from labpress.theme.lookup import fingerprint
+
     rules = {name: body for page in pages.values() for name, body in page.rules.items()}
     css_url = None
     if rules:
@@ -113,6 +116,8 @@ def _templates(config, key: str, cache_dir: Path | None):
     """The theme's Jinja2 environment, kept while the theme and configuration stay the same, so
     that a long-running process (``labpress serve``) compiles each template once."""
     if key not in _environments:
+        from labpress.site.pages import template_environment
+
         _environments.clear()
         _environments[key] = template_environment(config, cache_dir / "templates" if cache_dir else None)
     return _environments[key]
@@ -127,6 +132,11 @@ def _with_search(environment, search):
 def render_context(site_dir: Path, base_url: str | None, use_cache: bool,
                    notify: Callable[[str], None] = warn) -> RenderContext:
     """What rendering posts needs, made afresh in each worker process."""
+    from labpress.math.katex import CACHE_NAME as KATEX_CACHE, KatexRenderer
+    from labpress.site.workers import RenderContext
+    from labpress.theme.lookup import find_node_package
+    from labpress.widgets.library import WidgetLibrary, WidgetLimits
+
     config = load_config(site_dir, base_url)
     katex = KatexRenderer(find_node_package("katex", site_dir), config.macros,
                           site_dir / CACHE_DIR / KATEX_CACHE if use_cache else None,
@@ -161,22 +171,63 @@ def build_site(site_dir: Path, out_dir: Path | None = None, base_url: str | None
 def _build_locked(site_dir: Path, out_dir: Path | None, base_url: str | None, drafts: bool, use_cache: bool,
                   progress, jobs: int | None, notify: Callable[[str], None]) -> BuildResult:
     started = time.perf_counter()
-    context = render_context(site_dir, base_url, use_cache, notify)
-    katex = context.katex
+    started_ns = time.time_ns()
     out_dir = (out_dir or site_dir / "build").resolve()
     _check_output_folder(site_dir, out_dir)
     recover(out_dir)  # what a killed build left beside the output folder
-    cache = BuildCache(site_dir / CACHE_DIR if use_cache else None, notify)
+    cache_dir = site_dir / CACHE_DIR
+    arguments = None  # what besides its inputs this build depends on (site/fresh.py)
+    if use_cache:  # nothing to do when every input, cache file and output file is as the last build left it
+        arguments = fresh.arguments_key(site_dir, out_dir, base_url, drafts)
+        known = fresh.still_fresh(site_dir, out_dir, cache_dir, arguments, Manifest.file_for(cache_dir, out_dir))
+        if known is not None:
+            return _as_before(known, out_dir, progress, started)
+    reads = Reads()  # what this thread reads from here on, for the stamp
+    context = cache = None
     try:
-        return _build(site_dir, out_dir, drafts, use_cache, progress, jobs, context, cache, started,
-                      (site_dir, base_url, use_cache))
+        with recording(reads if use_cache else None):
+            from labpress.cache.posts import BuildCache
+
+            context = render_context(site_dir, base_url, use_cache, notify)
+            cache = BuildCache(cache_dir if use_cache else None, notify)
+            return _build(site_dir, out_dir, drafts, use_cache, progress, jobs, context, cache, started,
+                          (site_dir, base_url, use_cache), fresh.Inputs(started_ns), reads, arguments)
     finally:  # every handle on the caches closed, whatever happened
-        katex.close()
-        cache.close()
+        if context is not None:
+            context.katex.close()
+        if cache is not None:
+            cache.close()
+
+
+def _as_before(known: dict, out_dir: Path, progress, started: float) -> BuildResult:
+    """The result of a build that found the output already made (site/fresh.py)."""
+    sources = known["sources"]
+    if progress:
+        for done, shown in enumerate(sources, 1):
+            progress(done, len(sources), shown)
+    return BuildResult(out_dir=out_dir, pages=known["pages"], files=known["files"],
+                       seconds=time.perf_counter() - started, formulas_typeset=0, formulas_cached=0,
+                       rendered_posts=[], rendered_pages=[])
 
 
 def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progress, jobs: int | None,
-           context: RenderContext, cache: BuildCache, started: float, arguments: tuple) -> BuildResult:
+           context: RenderContext, cache: BuildCache, started: float, arguments: tuple,
+           inputs: fresh.Inputs, reads: Reads, stamp: list | None) -> BuildResult:
+    """The build itself; ``stamp``: the arguments to write its stamp with (None: no stamp, no cache)."""
+    from labpress.cache.digests import code_digest, digest
+    from labpress.content.posts import Post, assemble_site, discover_posts
+    from labpress.content.slugs import slugify
+    from labpress.math.styles import InlineStyles
+    from labpress.search.index import write_search
+    from labpress.site.feeds import FEED_SIZE, atom_feed, sitemap
+    from labpress.site.pages import page_dates, render_pages
+    from labpress.site.workers import default_jobs, render_many
+    from labpress.theme.lookup import find_node_package, theme_digest as theme_tree_digest, theme_file
+    from labpress.theme.palette import STYLESHEET
+    from labpress.theme.static import write_theme_static
+    from labpress.widgets.library import once_per_kernel
+    from labpress.widgets.shipping import write_widget_assets
+
     config, katex = context.config, context.katex
     katex.open_cache()  # checked before any worker reads it
     # The stylesheet a post's figures take their colours from (its edits are inputs of those posts):
@@ -200,8 +251,12 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
 
     for source in sources:
         shown = source.relative_to(site_dir).as_posix()  # discover_posts finds them inside site_dir
-        text = source.read_bytes()
+        read_ns = time.time_ns()
+        with open(source, "rb") as handle:
+            st = os.fstat(handle.fileno())  # before the bytes: a later change shows in the stat
+            text = handle.read()
         source_digests[source] = hashlib.sha256(text).hexdigest()
+        inputs.known("file", str(source), st, source_digests[source], read_ns)
         keys[source] = key = cache.post_key(text, shown, config_digest)
         body = cache.load_body(key)
         if body is not None:
@@ -250,9 +305,7 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     assets = write_theme_static(config, find_node_package("katex", site_dir), tree)
     runtime = write_widget_assets(site, config, tree)
     write_site_static(site_dir, tree)
-    provenance = write_provenance(site, site_dir, out_dir, config, source_digests, tree)
-    from labpress.search.index import write_search
-
+    provenance, git = write_provenance(site, site_dir, out_dir, config, source_digests, tree)
     search = write_search(site, config, tree, labels, cache_dir)  # the posts' index, and the masthead's search box
     pages = render_pages(site, assets, lambda: _with_search(templates(), search), runtime, tree,
                          digest(code_digest(), theme_digest, config_digest, drafts, search.script, search.pages > 0),
@@ -268,6 +321,9 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     publish(tree, out_dir, cache_dir)
     rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
     files = len(tree.written)
+    if stamp is not None:
+        _record(site_dir, out_dir, cache_dir, stamp, inputs, reads, git, found.values(), cache, tree,
+                {"pages": len(pages), "files": files, "sources": [found[s].shown_path for s in sources]})
     return BuildResult(
         rendered_posts=cache.rendered_posts if use_cache else [p.shown_path for p in posts],
         rendered_pages=rendered_pages,
@@ -278,6 +334,26 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
         formulas_typeset=katex.misses,
         formulas_cached=katex.hits,
     )
+
+
+def _record(site_dir: Path, out_dir: Path, cache_dir: Path, arguments: list, inputs: fresh.Inputs, reads: Reads,
+            git, posts, cache: BuildCache, tree: OutputTree, result: dict) -> None:
+    """The stamp of this build (site/fresh.py): besides what this thread read, LabPress's own code as
+    this process read it, and what each post's code, blocks and widgets read (their digests as the
+    post's body was checked or made in this build)."""
+    _digest, code, read_ns = code_tree()
+    for kind, path, st, value in code:
+        inputs.known(kind, path, st, value, read_ns)
+    for post in posts:
+        for kind, path, value in post.body.inputs:
+            inputs.known(kind, str(path), fresh.stat_of(str(path)), value, inputs.started_ns)
+        for use in post.body.widgets:
+            for path in use.source_files():
+                inputs.known("file", str(path), fresh.stat_of(str(path)), cache.file_digest(path), inputs.started_ns)
+    excluded = (str(out_dir) + os.sep, str(out_dir.parent / f".{out_dir.name}."), str(cache_dir) + os.sep,
+                str(code_root()) + os.sep, *fresh.SPECIAL)
+    fresh.record(fresh.stamp_file(cache_dir, out_dir), arguments, inputs, reads, excluded, git, cache_dir,
+                 Manifest.file_for(cache_dir, out_dir), out_dir, tree.written, result)
 
 
 def _check_output_folder(site_dir: Path, out_dir: Path) -> None:
