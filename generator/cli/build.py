@@ -37,7 +37,6 @@ def _positive(text: str) -> int:
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     # Imported here: `labpress --help` and the other verbs start without them.
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from labpress.site.pipeline import build_site
 
     options = dict(out_dir=args.out, base_url=args.base_url, drafts=args.drafts, use_cache=not args.no_cache,
@@ -47,6 +46,8 @@ def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
     if args.quiet:
         result = build_site(args.site_dir, **options)
     elif stdout.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         # A live bar on a terminal; it disappears when the build ends.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=stdout, transient=True) as bar:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from labpress.starter.notebook import write_notebook
-
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -27,6 +25,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from labpress.starter.notebook import write_notebook  # here: the other verbs start without it
+
     written = write_notebook(args.site_dir, args.title, args.base_url)
     if args.quiet:
         return 0

@@ -8,8 +8,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from labpress.content.scaffold import new_post
-
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser("new", help="start a new post", description="Start a new experiment post (status: draft).")
@@ -21,6 +19,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace, stdout: Console, stderr: Console) -> int:
+    from labpress.content.scaffold import new_post  # here: the other verbs start without it
+
     day = args.date or dt.date.today()
     try:
         path = new_post(args.site, args.title, args.series, day)
