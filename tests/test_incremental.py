@@ -164,7 +164,8 @@ def test_new_maths_styles_move_the_stylesheet_of_pages_not_rendered_again(site, 
     same_as_clean_build(site, tmp_path)
 
 
-def test_output_elsewhere_is_built_in_full(site, tmp_path):
+def test_output_elsewhere_is_built_in_full(site, tmp_path, monkeypatch):
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)  # with stamps (see below)
     make(site)
     build_site(site.root)
     other = build_site(site.root, out_dir=tmp_path / "elsewhere")
@@ -175,6 +176,7 @@ def test_output_elsewhere_is_built_in_full(site, tmp_path):
     shutil.rmtree(tmp_path / "elsewhere")  # as `labpress check` deletes its scratch output
     build_site(site.root)
     assert len(manifests()) == 1  # the manifest of a folder that is gone is dropped
+    assert len(list((site.root / ".labpress-cache").glob("fresh-*.json"))) == 1  # and its stamp
 
 
 def test_worker_processes_build_the_same_site(site, tmp_path):

@@ -151,7 +151,7 @@ def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None) -> None:
         _stage_and_exchange(tree, out_dir, reused | set(tree.kept))
     if cache_dir is not None:
         _save_manifest(tree, out_dir, cache_dir)
-        _forget_missing_outputs(cache_dir)
+        forget_missing_outputs(cache_dir)
 
 
 def _unchanged(tree: OutputTree, previous: "Manifest", relative: str) -> bool:
@@ -323,14 +323,16 @@ def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
 _OUT_DIR = re.compile(r'"out_dir": ("(?:[^"\\]|\\.)*")')
 
 
-def _forget_missing_outputs(cache_dir: Path) -> None:
-    """Drop the manifests of output folders that no longer exist (`labpress check` builds into a
-    scratch folder it deletes); a manifest names its folder in its first bytes."""
+def forget_missing_outputs(cache_dir: Path) -> None:
+    """Drop the manifests (and stamps) of output folders that no longer exist (`labpress check` builds
+    into a scratch folder it deletes); a manifest names its folder in its first bytes."""
     for manifest in cache_dir.glob("output-*.json"):
         try:
             with manifest.open(encoding="utf-8") as handle:
                 found = _OUT_DIR.search(handle.read(4096))
             if found is None or not Path(json.loads(found.group(1))).is_dir():
                 manifest.unlink()
+                # and the stamp of that folder's last build (site/fresh.py), named alike
+                manifest.with_name("fresh-" + manifest.name.removeprefix("output-")).unlink(missing_ok=True)
         except (OSError, ValueError):
             pass

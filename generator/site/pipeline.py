@@ -18,7 +18,7 @@ from labpress.cache.digests import code_root, code_tree
 from labpress.cache.reads import Reads, recording
 from labpress.site.locking import DEFAULT_WAIT_SECONDS, prepare_cache_folder, remove_temporary_files, site_lock
 from labpress.site import fresh
-from labpress.site.output import Manifest, OutputTree, publish, recover
+from labpress.site.output import Manifest, OutputTree, forget_missing_outputs, publish, recover
 
 if TYPE_CHECKING:
     from labpress.cache.posts import BuildCache
@@ -181,6 +181,7 @@ def _build_locked(site_dir: Path, out_dir: Path | None, base_url: str | None, dr
         arguments = fresh.arguments_key(site_dir, out_dir, base_url, drafts)
         known = fresh.still_fresh(site_dir, out_dir, cache_dir, arguments, Manifest.file_for(cache_dir, out_dir))
         if known is not None:
+            forget_missing_outputs(cache_dir)  # as publishing does
             return _as_before(known, out_dir, progress, started)
     reads = Reads()  # what this thread reads from here on, for the stamp
     context = cache = None
