@@ -28,8 +28,21 @@ VIEWPORT = {"width": 1280, "height": 900}
 INIT_JS = r"""
 (() => {
   const lp = window.__lpTest = {pending: 0, posted: 0, answered: 0, inFlight: 0, maxInFlight: 0, replies: [],
-                                worker: null, raw: 0, violations: []};
+                                worker: null, raw: 0, rawListeners: 0, rawListenersHeld: null, violations: []};
   document.addEventListener('pointerrawupdate', () => { lp.raw += 1; }, {capture: true, passive: true});
+  // The page's own pointerrawupdate listeners (the runtime's), counted as they come and go.
+  const raw = new Set();
+  const add = EventTarget.prototype.addEventListener, remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (type, listener, ...rest) {
+    if (type === 'pointerrawupdate' && this !== document) raw.add(listener);
+    lp.rawListeners = raw.size;
+    return add.call(this, type, listener, ...rest);
+  };
+  EventTarget.prototype.removeEventListener = function (type, listener, ...rest) {
+    if (type === 'pointerrawupdate' && this !== document) raw.delete(listener);
+    lp.rawListeners = raw.size;
+    return remove.call(this, type, listener, ...rest);
+  };
   const Native = window.Worker;
   window.Worker = class extends Native {
     constructor(...args) {
@@ -80,6 +93,7 @@ BURST_JS = r"""
     button: type === 'pointerdown' ? 0 : -1, buttons: type === 'pointerup' ? 0 : 1, ...at(p)}));
   const before = window.__lpTest.posted;
   pointer('pointerdown', handle(), points[0]);
+  window.__lpTest.rawListenersHeld = window.__lpTest.rawListeners;
   for (const p of points.slice(1)) {
     pointer('pointerrawupdate', fig.querySelector('.widget-stage'), p);
     if (!rawOnly) pointer('pointermove', fig.querySelector('.widget-stage'), p);
@@ -142,7 +156,11 @@ def test_a_raw_pointer_update_alone_moves_the_point_and_its_fields_follow(live_p
     step = widget.controls["spot"].step
     gx = round(x / step) + (-3 if x > -0.5 else 3)
     goal = (tidy(gx * step), tidy(round(y / step) * step))
+    # Raw updates are listened to only while a handle is held: the browser sends them for the whole
+    # page, every move, while anything listens.
+    assert page.evaluate("() => window.__lpTest.rawListeners") == 0, "a pointerrawupdate listener outside a drag"
     assert burst(page, "spot", [(x, y), goal], raw_only=True) == 1, "a raw update did not send the new point"
+    assert page.evaluate("() => [window.__lpTest.rawListenersHeld, window.__lpTest.rawListeners]") == [1, 0]
     snap, _ = wait_settled(page, LIVE, widget, expect_state={**start["state"], "spot": list(goal)})
     assert snap["runtimeState"] == snap["state"]
 

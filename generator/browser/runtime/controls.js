@@ -33,6 +33,7 @@ export class Controls {
     this.handlesMoved = false; // handles sit where the reader put them, not where the kernel drew them
     this.keep = (el, name, value) => this.keepAttribute(el, name, value); // patch.js's keep
     this.staleFields = null; // a point control whose x and y fields wait for the next pointermove
+    this.onMove = (event) => this.onPointerMove(event);
 
     // The build's frame is not read back (serialising a large figure is not free): only where it
     // drew the handles is kept.
@@ -144,15 +145,7 @@ export class Controls {
     }
     if (this.stage) {
       this.stage.addEventListener("pointerdown", (event) => this.onPointerDown(event));
-      // A dragged handle takes each pointer position as soon as the browser has it: pointerrawupdate
-      // comes as its own task, while pointermove waits for the next animation frame, so a state sent
-      // from pointermove could only be drawn one frame later. Where there is no pointerrawupdate (an
-      // insecure context, another browser), pointermove moves it; where both come, the second finds
-      // the point already set and does nothing.
-      this.stage.addEventListener("pointermove", (event) => this.onPointerMove(event));
-      if ("onpointerrawupdate" in window) {
-        this.stage.addEventListener("pointerrawupdate", (event) => this.onPointerMove(event));
-      }
+      this.stage.addEventListener("pointermove", this.onMove);
       for (const type of ["pointerup", "pointercancel", "lostpointercapture"]) {
         this.stage.addEventListener(type, (event) => this.endDrag(event));
       }
@@ -329,6 +322,13 @@ export class Controls {
     this.drag.forget = () => { if (this.drag) this.drag.toSvg = null; };
     window.addEventListener("scroll", this.drag.forget, { passive: true, capture: true });
     window.addEventListener("resize", this.drag.forget, { passive: true });
+    // While a handle is held it takes each pointer position as soon as the browser has it:
+    // pointerrawupdate comes as a task of its own, while pointermove waits for the next animation
+    // frame, so a state sent from pointermove could only be drawn a frame later. Listened to during
+    // a drag only (the browser sends raw updates for the whole page while anyone listens). Where
+    // there is none (an insecure context, another browser) pointermove moves the handle; where both
+    // come, the second finds the point already set and does nothing.
+    if ("onpointerrawupdate" in window) this.stage.addEventListener("pointerrawupdate", this.onMove);
     handle.classList.add("is-dragging");
     w.figure.classList.add("is-dragging");
     w.prepare();
@@ -377,6 +377,7 @@ export class Controls {
     if (!this.drag) return;
     window.removeEventListener("scroll", this.drag.forget, { capture: true });
     window.removeEventListener("resize", this.drag.forget);
+    this.stage.removeEventListener("pointerrawupdate", this.onMove);
     this.drag = null;
   }
 
