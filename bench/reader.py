@@ -50,6 +50,8 @@ TARGETS = {
     "frames_p95_ms": 16,  # pre-computed frames: input to new frame on screen
     "drag_median_ms": 16,  # Pyodide widget during a drag: input to frame
     "drag_p95_ms": 33,
+    "first_live_ms": 1000,  # first touch to a live widget's first frame, cold HTTP cache, with the snapshot
+    "first_live_vs_alone": 0.5,  # ... and at most this share of plain loadPyodide() in the same run
 }
 
 QUIET_S = 1.0  # the network counts as settled after this long with no request to the server
@@ -829,12 +831,28 @@ def first_live_frame(page, server: SiteServer, url: str, widget: dict, control: 
     wait_quiet(page, server)
     source = page.evaluate("(id) => document.getElementById(id).dataset.source || null", fig)
     return {
+        "start": worker_start(page, start),
         "ms": first["tShown"] - start,
         "interaction_to_ready_ms": (b["ready"] - start) if b["ready"] is not None else None,
         "kernel_ms": first["ms"], "result": first["type"], "source": source,
         "worker_started_before_touch": b["worker"] is not None and touched is not None and b["worker"] < touched,
         "bytes": byte_summary(server.since(mark)),
     }
+
+
+def worker_start(page, clock_start: float) -> dict | None:
+    """How the widget worker started (worker.js self.labpressStart: "snapshot" or "plain", why not the
+    snapshot, and when each step ended), its times moved to the page's clock since the first touch."""
+    for worker in page.workers:
+        if worker.url.split("?")[0].endswith("/worker.js"):
+            started = worker.evaluate("() => self.labpressStart ? {...self.labpressStart, origin: performance.timeOrigin} : null")
+            if not started:
+                return None
+            page_origin = page.evaluate("() => performance.timeOrigin")
+            shift = started.pop("origin") - page_origin - clock_start  # worker ms + shift = ms since the touch
+            started["phases"] = {name: round(ms + shift) for name, ms in (started.get("phases") or {}).items()}
+            return started
+    return None
 
 
 # Where the SVG's data coordinates are on screen: its data-scale-x/y (domain and viewBox pixels, as the
@@ -1194,10 +1212,14 @@ def bench_pyodide(p, server: SiteServer, url: str, widgets: list[dict], runtime:
     for run in range(runs):
         profile = work / f"profile-{run}"
         one = {}
-        for temperature in ("cold", "warm"):
-            context = _launch(p, profile)
+        # "plain": a fresh profile again, with the snapshot's request refused, so the worker starts
+        # Pyodide the plain way: the same page and widget, without the snapshot.
+        for temperature in ("cold", "warm", "plain"):
+            context = _launch(p, work / f"profile-plain-{run}" if temperature == "plain" else profile)
             try:
                 context.add_init_script(INSTRUMENT_JS)
+                if temperature == "plain":
+                    context.route("**/snapshot-*.bin.gz", lambda route: route.abort())
                 page = context.pages[0] if context.pages else context.new_page()
                 one[temperature] = first_live_frame(page, server, url, live, control)
                 _say(f"  Pyodide widget, {temperature}: first live frame {one[temperature]['ms'] / 1000:.2f} s "
@@ -1219,7 +1241,8 @@ def bench_pyodide(p, server: SiteServer, url: str, widgets: list[dict], runtime:
             result["alone"].append(_guard("loadPyodide alone", pyodide_alone, p, server, index_url, work / f"blank-{run}"))
     cold = [r["cold"]["ms"] for r in result["runs"]]
     warm = [r["warm"]["ms"] for r in result["runs"]]
-    result.update({"cold_median_ms": median(cold), "warm_median_ms": median(warm)})
+    plain = [r["plain"]["ms"] for r in result["runs"]]
+    result.update({"cold_median_ms": median(cold), "warm_median_ms": median(warm), "plain_median_ms": median(plain)})
     alone = [a for a in result["alone"] if "cold_ms" in a]
     result["alone_cold_median_ms"] = median([a["cold_ms"] for a in alone])
     result["alone_warm_median_ms"] = median([a["warm_ms"] for a in alone])
@@ -1342,6 +1365,36 @@ def _task_row(d: dict) -> str:
             f"longtask observer: {d['longtasks']} task{'s' * (d['longtasks'] != 1)}, longest {_ms(d['longtask_max_ms'])} "
             f"| ≤ {TARGETS['longest_task_ms']} ms "
             f"| {_verdict(max(trace_ms or 0, d['longtask_max_ms']), TARGETS['longest_task_ms'], 'ms', strict=False)} |")
+
+
+def _snapshot_rows(py: dict, each) -> list[str]:
+    """The first live frame against its targets, with the Pyodide snapshot and with it refused, and where
+    the time of the cold start went (the worker's own record of its steps)."""
+    if "plain_median_ms" not in py:
+        return []
+    cold, plain, alone = py["cold_median_ms"], py["plain_median_ms"], py["alone_cold_median_ms"]
+    starts = sorted({(r["cold"].get("start") or {}).get("start", "?") for r in py["runs"]})
+    rows = [f"| … the same with the snapshot refused (the worker starts Pyodide the plain way), cold "
+            f"| {_ms(plain)}{each([r['plain']['ms'] for r in py['runs']])} | | |",
+            f"| first touch to first live frame, cold, with the snapshot (worker started from: {', '.join(starts)}) "
+            f"| {_ms(cold)} | < {TARGETS['first_live_ms']} ms | {_verdict(cold, TARGETS['first_live_ms'], 'ms')} |"]
+    if cold is not None and alone:
+        share, limit = cold / alone, TARGETS["first_live_vs_alone"]
+        verdict = "met" if share < limit else f"missed by {share - limit:.2f}"
+        rows.append(f"| … as a share of plain `loadPyodide()` in the same run | {share:.2f} ({_ms(cold)} / {_ms(alone)}) "
+                    f"| < {limit} | {verdict} |")
+    first = py["runs"][0]
+    for label, run in (("with the snapshot", first["cold"]), ("snapshot refused", first["plain"])):
+        phases = (run.get("start") or {}).get("phases") or {}
+        if phases:
+            steps = ", ".join(f"{name} {ms / 1000:.2f} s" for name, ms in sorted(phases.items(), key=lambda kv: kv[1]))
+            rows.append(f"| … where the first cold start went, {label} (each step's end, since the touch) "
+                        f"| {steps}; frame on screen {_ms(run['ms'])} | | |")
+    snap_bytes, plain_bytes = first["cold"]["bytes"]["total"], first["plain"]["bytes"]["total"]
+    rows.append(f"| … bytes on that first touch, with the snapshot / without "
+                f"| {_kb(snap_bytes['transferred'])} / {_kb(plain_bytes['transferred'])} "
+                f"(the snapshot adds {_kb(snap_bytes['transferred'] - plain_bytes['transferred'])}) | | |")
+    return rows
 
 
 def _drag_rows(title: str, d: dict | None, live: bool) -> list[str]:
@@ -1468,6 +1521,7 @@ def report_lines(result: dict) -> list[str]:
         lines.append(f"| `loadPyodide()` alone on a blank page of the site: cold / warm "
                      f"| {_ms(py['alone_cold_median_ms'])} / {_ms(py['alone_warm_median_ms'])}"
                      f"{each([a['cold_ms'] for a in alone])} | | |")
+        lines += _snapshot_rows(py, each)
         lines += _drag_rows(f"drag {{s}} s on the slider `{py['control']}`", py.get("drag"), live=True)
         if py.get("point"):
             lines += _drag_rows(f"drag {{s}} s of the handle `{py['point']}`", py.get("drag_handle"), live=True)
