@@ -124,7 +124,23 @@ async function boot(message) {
   const { pyodide: indexURL, python, packages, cdn } = message;
   const files = Array.isArray(message.files) ? message.files : [];
   phase("boot");
+  // Every download starts at once: the wasm (compiled as it arrives), the snapshot, the site's Python.
   compileAhead(indexURL);
+  const snapshot = wantsSnapshot(message.snapshot) ? fetchSnapshot(message.snapshot) : null;
+  snapshot?.catch(() => {}); // a snapshot that cannot be had is reported by startPython
+  const sources = Promise.all(files.map(async (path) => {
+    if (!safePath(path)) throw new Error(`refusing Python file path ${JSON.stringify(path)}`);
+    const response = await nativeFetch(new URL(path, python));
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return [path, new Uint8Array(await response.arrayBuffer())]; // data files the kernels read may be binary
+  }));
+  const bootstrap = nativeFetch(BOOTSTRAP).then((response) => {
+    if (!response.ok) throw new Error(`bootstrap.py: HTTP ${response.status}`);
+    return response.text();
+  });
+  sources.catch(() => {}); // both reported through the awaits below, never as unhandled rejections
+  bootstrap.catch(() => {});
+
   const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
   phase("pyodide.mjs");
   const options = {
@@ -135,22 +151,8 @@ async function boot(message) {
   const fromCdn = packages === "cdn" && typeof cdn === "string" && cdn !== "";
   if (fromCdn) options.packageBaseUrl = cdn;
   watchFetches(indexURL, fromCdn ? cdn : "");
-
-  // Fetch the Python sources while the interpreter boots.
-  const sources = Promise.all(files.map(async (path) => {
-    if (!safePath(path)) throw new Error(`refusing Python file path ${JSON.stringify(path)}`);
-    const response = await fetch(new URL(path, python));
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
-    return [path, new Uint8Array(await response.arrayBuffer())]; // data files the kernels read may be binary
-  }));
-  const bootstrap = fetch(BOOTSTRAP).then((response) => {
-    if (!response.ok) throw new Error(`bootstrap.py: HTTP ${response.status}`);
-    return response.text();
-  });
-  sources.catch(() => {}); // both reported through the awaits below, never as unhandled rejections
-  bootstrap.catch(() => {});
   const bootStarted = performance.now();
-  const py = await startPython(loadPyodide, options, message.snapshot);
+  const py = await startPython(loadPyodide, options, snapshot);
   started.ms = performance.now() - bootStarted;
   phase("python");
   const texts = await sources;
@@ -207,13 +209,17 @@ async function fetchSnapshot(url) {
   return memory;
 }
 
-/** Pyodide restored from the snapshot at `url` if it can be, else started the plain way. */
-async function startPython(loadPyodide, options, url) {
-  if (typeof url === "string" && url !== "" && typeof DecompressionStream === "function") {
+function wantsSnapshot(url) {
+  return typeof url === "string" && url !== "" && typeof DecompressionStream === "function";
+}
+
+/** Pyodide restored from `snapshot` (the promise of its memory, or null) if it can be, else started the plain way. */
+async function startPython(loadPyodide, options, snapshot) {
+  if (snapshot) {
     try {
       const aborted = new Promise((resolve, reject) => { abortSnapshot = reject; });
       // Pyodide fetches its wasm while the snapshot downloads and awaits the snapshot only to restore it.
-      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: fetchSnapshot(url) }), aborted]);
+      const py = await Promise.race([loadPyodide({ ...options, _loadSnapshot: snapshot }), aborted]);
       started.start = "snapshot";
       return py;
     } catch (err) {
