@@ -312,3 +312,15 @@ def test_a_mouse_drag_ends_on_the_frame_for_where_it_let_go(live_page):
     assert page.evaluate("() => window.__lpTest.raw") > 0, "the drag sent no pointerrawupdate: its fast path went untested"
     assert "is-dragging" not in snap["classes"]
     assert abs(goal[0] - x) > step  # the drag went somewhere
+
+
+def test_a_stage_changed_behind_the_runtime_still_gets_the_whole_frame(live_page):
+    """Unchanged nodes are skipped by their markup, so the page must hold what the last frame put
+    there; when it does not (something removed a node), the next frame is compared node by node."""
+    page, widget = live_page, load_widget(WIDGETS[LIVE])
+    before, _ = wait_settled(page, LIVE, widget)
+    page.evaluate("(id) => document.querySelector(`#${id} .widget-stage .lp-grid`).remove()", LIVE)
+    slope = before["state"]["slope"]
+    target = 0.9 if slope != 0.9 else -0.9
+    page.evaluate("([id, t]) => window.labpress.widgets.get(id).render({slope: t})", [LIVE, target])
+    wait_settled(page, LIVE, widget, expect_state={**before["state"], "slope": target})

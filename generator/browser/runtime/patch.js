@@ -173,6 +173,7 @@ class Unreadable extends Error {}
  * start tag is the same is followed inside; any other node is parsed and written in.
  */
 function patchKids(parent, was, now, keep, dirty) {
+  if (parent.childNodes.length !== was.length) throw new Unreadable(); // changed behind our back: read it whole
   const unchanged = (a, b) => a.src === b.src && !(dirty && a.kids && dirty(a.src));
   let head = 0;
   const most = Math.min(was.length, now.length);
@@ -225,8 +226,8 @@ export function patchMarkup(container, markup, { keep = null, dirty = null } = {
     try {
       patchKids(container, last.tree.kids, tree.kids, keep, dirty);
       done = true;
-    } catch (err) {
-      if (!(err instanceof Unreadable)) throw err;
+    } catch {
+      // Unreadable, or anything else: the whole frame, node by node, puts the page right.
     }
   }
   if (!done) {
