@@ -81,10 +81,26 @@ WebAssembly.instantiateStreaming = async (source, imports) => {
   return nativeInstantiateStreaming(response, imports);
 };
 
+// A plain start after a snapshot that failed asks for the standard library and the lock file again,
+// often while the first request is still running: while booting, a second fetch of a Pyodide file
+// gets a copy of the first one's response instead of a second download.
+const bootFetches = new Map(); // url -> Promise of a response kept unread for the next caller
+
+function fetchOnce(url, resource, options) {
+  const kept = bootFetches.get(url);
+  const job = kept || nativeFetch(resource, options);
+  // The copy is made as the response arrives, before the caller can read it.
+  bootFetches.set(url, job.then((response) => response.clone()));
+  bootFetches.get(url).catch(() => {});
+  return job;
+}
+
 function watchFetches(indexURL, cdn) {
   self.fetch = (resource, options) => {
     const url = typeof resource === "string" ? resource : resource?.href || resource?.url || "";
-    const job = wasm && String(url) === wasm.url ? wasm.response : nativeFetch(resource, options);
+    const ours = !render && String(url).startsWith(indexURL);
+    const job = wasm && String(url) === wasm.url ? wasm.response
+      : ours && !options?.method ? fetchOnce(String(url), resource, options) : nativeFetch(resource, options);
     const file = String(url).split("?")[0].split("/").pop();
     if (!render && abortBoot && String(url).startsWith(indexURL)) {
       job.then((response) => {
@@ -246,6 +262,7 @@ async function onInit(message) {
   }
   try {
     render = await booting;
+    bootFetches.clear(); // the copies kept for a second start are not needed any more
     started.readyAt = performance.now(); // since the worker was made
     phase("ready");
     self.labpressStart = { ...started }; // for tests and the benchmark: Playwright reads a worker's globals
