@@ -85,19 +85,25 @@ class Site:
     posts: list[Post]  # newest first
     series: list[SeriesGroup]
     tags: list[TagGroup]
+    _steps: dict | None = field(default=None, repr=False, compare=False)  # id(post) -> (prev, next), made once
+    _groups: dict | None = field(default=None, repr=False, compare=False)  # series key -> group, made once
 
     def neighbours(self, post: Post) -> tuple[Post | None, Post | None]:
         """Previous and next steps of the post's series."""
-        for group in self.series:
-            if group.key == post.meta.series:
-                i = group.posts.index(post)
-                prev = group.posts[i - 1] if i > 0 else None
-                nxt = group.posts[i + 1] if i + 1 < len(group.posts) else None
-                return prev, nxt
-        return None, None
+        if self._steps is None:
+            self._steps = {}
+            for group in self.series:
+                for i, member in enumerate(group.posts):
+                    self._steps.setdefault(id(member), (group.posts[i - 1] if i > 0 else None,
+                                                        group.posts[i + 1] if i + 1 < len(group.posts) else None))
+        return self._steps.get(id(post), (None, None))  # a post is a step of its series' group only
 
     def series_of(self, post: Post) -> SeriesGroup | None:
-        return next((g for g in self.series if g.key == post.meta.series), None)
+        if self._groups is None:
+            self._groups = {}
+            for group in self.series:
+                self._groups.setdefault(group.key, group)
+        return self._groups.get(post.meta.series)
 
 
 def discover_posts(site_dir: Path, errors: list[ContentError] | None = None) -> list[Path]:
