@@ -328,3 +328,122 @@ def test_no_stamp_when_an_input_changed_while_the_build_ran(site, tmp_path, monk
     result, ran = build_counting(site, monkeypatch)
     assert ran
     same_as_clean_build(site, tmp_path)
+
+
+# --------------------------------------------------------------------------- a long-running process (labpress serve)
+
+
+def serve_build(site, memory, **options):
+    """A build as `labpress serve` makes it: pages first, then what it left (caches, manifest, stamp,
+    the search index from Pagefind's thread)."""
+    from labpress.site.pipeline import finish, finish_search
+
+    result = build_site(site.root, base_url="/", memory=memory, **options)
+    finish(memory, site.root)
+    if memory.pending is not None and memory.pending.search is not None:
+        memory.pending.search.wait()
+        assert finish_search(memory, site.root)
+    assert memory.pending is None
+    return result
+
+
+def same_as_clean_served(site, tmp_path, n) -> None:
+    clean = build_site(site.root, out_dir=tmp_path / f"clean-{n}", base_url="/", use_cache=False)
+    assert files(site.out) == files(clean.out_dir), n
+
+
+def test_a_process_that_keeps_its_builds_in_memory_makes_what_a_clean_build_makes(site, tmp_path, monkeypatch):
+    """Edits of every kind, each built by a process that keeps what it built (site/memory.py): the
+    pages are published before the search index is made; once it is, the output equals a clean build,
+    and only what the edit calls for was rendered."""
+    from labpress.errors import ContentErrors
+    from labpress.site.memory import BuildMemory
+
+    make(site)
+    site.post("four.md", "---\ntitle: Post four\ndate: 2026-01-04\nseries: basics\nstep: 4\ntags: [t, u]\n---\n\n"
+                         "## Method {#sec-m}\n\nSee @post-one.\n\n$$\ny = x\n$$ {#eq-y}\n")
+    (site.root / "data").mkdir()
+    (site.root / "data" / "runs.csv").write_text("run,loss\n1,0.50\n")
+    site.post("table.md", "---\ntitle: Table\ndate: 2025-12-09\n---\n\nSee @post-four#eq-y.\n\n::: table data/runs.csv\n:::\n")
+    memory = BuildMemory()
+    first = serve_build(site, memory)
+    assert len(first.rendered_posts) == 5
+    same_as_clean_served(site, tmp_path, "first")
+    assert serve_build(site, memory).rendered_pages == []
+    shadow = memory.shadow.path
+    assert shadow.is_dir()  # the second tree a rebuild publishes through
+
+    def edit(name: str, old: str, new: str) -> None:
+        path = site.root / "content" / name if not name.startswith(("widgets/", "data/", "themes/", "labpress")) \
+            else site.root / name
+        path.write_text(path.read_text().replace(old, new))
+
+    theme = "themes/default/templates/_footer.html"
+    steps = [
+        (lambda: edit("one.md", "Body of one", "Body of 1ne"), ["one/index.html"]),  # same size
+        (lambda: edit("one.md", "Body of 1ne", "A longer body for post one"), ["one/index.html"]),
+        (lambda: edit("two.md", "title: Post two", "title: Post number two"), None),  # listings, neighbours
+        (lambda: edit("three.md", "$x_3$", "$\\sqrt{x_3^{2}} + \\frac{a}{b}$"), None),  # new style rules
+        (lambda: edit("widgets/dial.py", "SCALE = 1", "SCALE = 2"), ["two/index.html"]),
+        (lambda: edit("data/runs.csv", "0.50", "0.75"), ["table/index.html"]),
+        (lambda: edit("four.md", "{#eq-y}", "{#eq-z}") or edit("table.md", "#eq-y", "#eq-z"), None),
+        (lambda: edit(theme, "Built with", "Made with"), None),
+        (lambda: edit("labpress.toml", "Test Notebook", "Renamed Notebook"), None),
+        (lambda: (site.root / "static").mkdir() or (site.root / "static" / "robots.txt").write_text("x\n"), []),
+        (lambda: site.post("five.md", "---\ntitle: Five\ndate: 2026-01-05\ntags: [u]\n---\n\nFive.\n"), None),
+        (lambda: edit("five.md", "title: Five", "title: Five\nstatus: draft"), None),
+        (lambda: (site.root / "content" / "five.md").unlink(), None),
+        (lambda: edit("one.md", "step: 1", "step: 5"), None),  # a series' order
+    ]
+    for n, (change, pages) in enumerate(steps):
+        change()
+        result = serve_build(site, memory)
+        if pages is not None:
+            assert result.rendered_pages == pages, n
+        same_as_clean_served(site, tmp_path, n)
+    # A content error, and its fix: the last good output stays meanwhile.
+    before = files(site.out)
+    edit("one.md", "A longer body", "Bad maths $\\frac{1}{$ and a longer body")
+    try:
+        serve_build(site, memory)
+    except ContentErrors:
+        pass
+    else:
+        raise AssertionError("the broken post did not fail the build")
+    assert files(site.out) == before
+    edit("one.md", "Bad maths $\\frac{1}{$ and a longer body", "A longer body")
+    serve_build(site, memory)
+    same_as_clean_served(site, tmp_path, "fixed")
+    # Another build of the site meanwhile (its own output, caches and stamp): the memory notices.
+    edit("two.md", "Body of two", "Body of 2wo")
+    build_site(site.root, base_url="/")
+    edit("three.md", "Body of three", "Body of 3hree")
+    serve_build(site, memory)
+    same_as_clean_served(site, tmp_path, "other build")
+    assert not [p for p in site.root.iterdir() if p.name.startswith(".build.") and p != shadow]
+    # A build from the disk afterwards has nothing to do: the stamp the memory wrote holds.
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)
+    serve_build(site, memory)
+    assert build_counting(site, monkeypatch, base_url="/")[1] is False
+
+
+def test_the_pages_are_published_before_the_search_index_is_made(site, tmp_path):
+    from labpress.site.memory import BuildMemory
+    from labpress.site.pipeline import finish, finish_search
+
+    make(site)
+    memory = BuildMemory()
+    serve_build(site, memory)
+    index = {p: d for p, d in files(site.out).items() if p.startswith("assets/pagefind/")}
+    path = site.root / "content" / "one.md"
+    path.write_text(path.read_text().replace("Body of one", "Words nobody searched for"))
+    build_site(site.root, base_url="/", memory=memory)
+    assert "Words nobody searched for" in (site.out / "one" / "index.html").read_text()
+    assert {p: d for p, d in files(site.out).items() if p.startswith("assets/pagefind/")} == index  # not yet
+    stamp = list((site.root / ".labpress-cache").glob("fresh-*.json"))
+    finish(memory, site.root)
+    assert list((site.root / ".labpress-cache").glob("fresh-*.json")) == stamp or not stamp  # no stamp until indexed
+    memory.pending.search.wait()
+    assert finish_search(memory, site.root)
+    assert {p: d for p, d in files(site.out).items() if p.startswith("assets/pagefind/")} != index
+    same_as_clean_served(site, tmp_path, "indexed")

@@ -404,6 +404,24 @@ plt.plot(x, y, "o")
     assert "The slope is 6.0." in page and "slope 6.0</figcaption>" in page and "n=3" in page
 
 
+def test_the_search_index_follows_an_edit_once_the_page_has_reloaded(site, serve, events):
+    """Open pages reload as soon as the pages are published; Pagefind makes the index meanwhile, and
+    it is published when it is done. Stopping the server leaves nothing beside the output folder."""
+    path = site.post("post.md", POST)
+    server = serve(site.root)
+    stream = events(server.url)
+    first = stream.next_state()
+    entry = site.root / "build" / "assets" / "pagefind" / "pagefind-entry.json"
+    wait_until(entry.is_file, "the first search index")
+    before = entry.read_bytes()
+    path.write_text(path.read_text().replace("The lamp glows", "The lamp shimmers, then glows"))
+    assert stream.next_state()["build"] != first["build"]
+    assert b"shimmers" in fetch(server.url + "post/")[2]
+    wait_until(lambda: entry.read_bytes() != before, "the search index made again")
+    assert server.interrupt() == 0
+    assert not [p.name for p in site.root.iterdir() if p.name.startswith(".build.")]
+
+
 def test_broken_at_start_serves_a_placeholder_until_it_builds(site, serve):
     path = site.post("post.md", POST.replace("exp: 4", "exp: four"))
     server = serve(site.root)

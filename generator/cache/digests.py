@@ -17,6 +17,16 @@ from pathlib import Path
 _CODE_ROOT = Path(__file__).resolve().parent.parent
 
 
+class Repr:
+    """A part given by its ``repr()``, made already (kept between builds): ``digest`` gives the same
+    digest as of the object itself."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
+
+
 def digest(*parts) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -24,6 +34,8 @@ def digest(*parts) -> str:
             data = b"b" + part
         elif isinstance(part, str):  # the common case, and the big one (page bodies): no repr()
             data = b"s" + part.encode("utf-8")
+        elif isinstance(part, Repr):
+            data = b"r" + part.text.encode("utf-8")
         else:
             data = b"r" + repr(part).encode("utf-8")
         h.update(len(data).to_bytes(8, "little") + data)

@@ -89,6 +89,10 @@ class BuildCache:
         self._used_keys.add(key)
         return body
 
+    def use(self, key: str) -> None:
+        """A post this build took from elsewhere (a long-running process's memory): kept in the cache."""
+        self._used_keys.add(key)
+
     def load_html(self, key: str) -> str | None:
         """The stored HTML of a post whose body was loaded; None when it is damaged (render the post again)."""
         if key in self._new:

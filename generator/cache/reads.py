@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -61,11 +62,22 @@ _hook_installed = False
 
 
 class Reads:
-    """Absolute paths a block opened for reading, and folders it listed."""
+    """Absolute paths a block opened for reading, paths it only looked at (``os.stat``), and folders
+    it listed."""
 
     def __init__(self):
         self.files: set[str] = set()
+        self.looked: dict[str, str] = {}  # path -> what it was when first looked at (see ``kind_of``)
         self.folders: set[str] = set()
+
+
+def kind_of(result: os.stat_result | None) -> str:
+    """What a path is, as far as looking at it says: absent, a folder, a file or other."""
+    if result is None:
+        return "absent"
+    if stat.S_ISDIR(result.st_mode):
+        return "dir"
+    return "file" if stat.S_ISREG(result.st_mode) else "other"
 
 
 def _audit(event: str, args: tuple) -> None:
@@ -99,14 +111,26 @@ def _audit(event: str, args: tuple) -> None:
 _plain_stat = os.stat
 
 
+def plain_stat(path, *args, **kwargs):
+    """``os.stat`` itself, never noted (for code that checks inputs, not reads them)."""
+    return _plain_stat(path, *args, **kwargs)
+
+
 def _noted_stat(path, *args, **kwargs):
     reads = getattr(_thread, "recorder", None)
-    if reads is not None and not isinstance(path, int) and kwargs.get("dir_fd") is None:
-        try:
-            reads.files.add(os.path.abspath(os.fsdecode(os.fspath(path))))
-        except Exception:
-            pass
-    return _plain_stat(path, *args, **kwargs)
+    if reads is None or isinstance(path, int) or kwargs.get("dir_fd") is not None:
+        return _plain_stat(path, *args, **kwargs)
+    try:
+        absolute = os.path.abspath(os.fsdecode(os.fspath(path)))
+    except Exception:
+        return _plain_stat(path, *args, **kwargs)
+    try:
+        result = _plain_stat(path, *args, **kwargs)
+    except OSError:
+        reads.looked.setdefault(absolute, "absent")
+        raise
+    reads.looked.setdefault(absolute, kind_of(result))
+    return result
 
 
 def _install_hook() -> None:
@@ -139,6 +163,18 @@ def recording(reads: Reads | None):
             _recordings -= 1
             if _recordings == 0 and os.stat is _noted_stat:
                 os.stat = _plain_stat
+
+
+@contextlib.contextmanager
+def paused():
+    """Record nothing in this thread until the block ends (what it reads is recorded another way:
+    a post's inputs in its body)."""
+    previous = getattr(_thread, "recorder", None)
+    _thread.recorder = None
+    try:
+        yield
+    finally:
+        _thread.recorder = previous
 
 
 @contextlib.contextmanager
@@ -197,7 +233,7 @@ def site_inputs(reads: Reads, root: Path, cache_dir) -> list[tuple[str, str]]:
     roots = tuple(dict.fromkeys((os.path.abspath(root), os.path.realpath(root))))
     ignored = _ignored_prefixes(root, cache_dir)
     found = set()
-    for kind, paths in (("file", reads.files), ("folder", reads.folders)):
+    for kind, paths in (("file", reads.files | reads.looked.keys()), ("folder", reads.folders)):
         for path in paths:
             relative = _relative_inside(path, roots, ignored)
             if relative is not None:

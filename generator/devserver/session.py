@@ -3,6 +3,12 @@
 Builds run in the main thread, one at a time, so Ctrl-C interrupts a build the
 way it interrupts ``labpress build`` (its staging folder is removed, the last
 good output stays). The HTTP server and the watchers run in background threads.
+
+The session keeps what its builds made in memory (site/memory.py), so a rebuild
+after an edit does the work the edit calls for; open pages reload as soon as
+the pages are published, and the caches, the manifest and the search index are
+brought up to date after that (Pagefind runs in a thread; its index is published
+when it is done, without another reload).
 """
 
 from __future__ import annotations
@@ -18,14 +24,16 @@ import jinja2
 from rich.console import Console
 from rich.markup import escape
 
-from labpress.site.pipeline import CACHE_DIR, BuildResult, build_site
+from labpress.site.memory import BuildMemory
+from labpress.site.pipeline import CACHE_DIR, BuildResult, build_site, finish, finish_search
 from labpress.config.schema import CONFIG_NAME
-from labpress.errors import ConfigError, ContentErrors
+from labpress.errors import ConfigError, ContentErrors, shorten
 from labpress.devserver.server import DevHTTPServer, make_server, server_url
 from labpress.devserver.state import BuildState
 from labpress.devserver.watcher import SiteWatcher
 
 DEV_BASE_URL = "/"  # the dev server serves the site at its root, whatever base path labpress.toml names
+SEARCH_WAIT_SECONDS = 10.0  # on stopping, for a Pagefind run to end
 
 
 def error_lines(exc: BaseException) -> list[str]:
@@ -73,6 +81,8 @@ class DevSession:
         self.server: DevHTTPServer | None = None
         self.server_thread: threading.Thread | None = None
         self.watcher: SiteWatcher | None = None
+        self.memory = BuildMemory()
+        self.memory.on_search_done = lambda: self.changes.put(set())  # wakes the loop to publish the index
 
     # ------------------------------------------------------------------ messages
 
@@ -90,10 +100,12 @@ class DevSession:
     # ------------------------------------------------------------------ building
 
     def build(self) -> BuildResult | None:
-        """One full build; on failure, the errors go to the terminal and to open pages."""
+        """One build; on failure, the errors go to the terminal and to open pages. Open pages reload
+        once the pages are published; what the build left for after that is done then."""
         try:
             result = build_site(self.site_dir, out_dir=self.out_dir, base_url=DEV_BASE_URL,
-                                drafts=self.drafts, use_cache=self.use_cache, notify=self.warn)
+                                drafts=self.drafts, use_cache=self.use_cache, notify=self.warn,
+                                memory=self.memory)
         except Exception as exc:  # content, configuration, template or internal: the server keeps going
             if self.verbose and not isinstance(exc, (ContentErrors, ConfigError, jinja2.TemplateError)):
                 self.stderr.print_exception()
@@ -106,7 +118,23 @@ class DevSession:
             self.state.failed(lines)
             return None
         self.state.succeeded()
+        self.after_build()
         return result
+
+    def after_build(self) -> None:
+        """The caches, the manifest and the stamp written, the search index started (site/memory.py)."""
+        try:
+            finish(self.memory, self.site_dir, notify=self.warn)
+        except Exception as exc:  # the pages are published; the next build does this again
+            self.warn(f"warning: after the build: {type(exc).__name__}: {shorten(str(exc), 200)}")
+
+    def publish_search(self) -> None:
+        """The search index Pagefind made meanwhile, published (no reload: pages load it when searched)."""
+        try:
+            finish_search(self.memory, self.site_dir, notify=self.warn)
+        except Exception as exc:  # Pagefind failed: the index stays as it was, the next build tries again
+            for line in error_lines(exc):
+                self.stderr.print(f"search index: {line}", markup=False)
 
     def info(self, message: str, markup: bool = True) -> None:
         if not self.quiet:
@@ -163,18 +191,29 @@ class DevSession:
                 paths = self.changes.get(timeout=0.5)
             except queue.Empty:
                 continue
+            if not paths:  # Pagefind is done (see BuildMemory.on_search_done)
+                self.publish_search()
+                continue
             time.sleep(0.05)  # let both watchers report a save that touched several files
             while True:
                 try:
                     paths |= self.changes.get_nowait()
                 except queue.Empty:
                     break
-            self.rebuild(paths)
+            if paths:
+                self.rebuild(paths)
+            else:
+                self.publish_search()
 
     def close(self) -> None:
         if self.watcher:
             self.watcher.close()
             self.watcher = None
+        pending = self.memory.pending
+        if pending is not None and pending.search is not None:
+            pending.search.wait(SEARCH_WAIT_SECONDS)  # Pagefind's scratch folder removed, not left behind
+        if self.memory.shadow is not None:
+            self.memory.shadow.forget()  # the second tree beside the output folder
         self.state.close()  # ends the event streams of open pages
         if self.server:
             if self.server_thread:

@@ -71,6 +71,7 @@ class SearchAssets:
     index: str = INDEX_DIR
     pages: int = 0  # posts in the index
     indexed: bool = False  # made by this build (False: kept from the previous one)
+    deferred: "DeferredIndex | None" = field(default=None, repr=False, compare=False)  # made after publishing
     _finish: object = field(default=None, repr=False, compare=False)
 
     def finish(self) -> None:
@@ -92,10 +93,18 @@ def index_language(language: str) -> str:
     return (language or "en").replace("_", "-").split("-")[0].lower() or "en"
 
 
-def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None) -> SearchAssets:
+def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None, defer: bool = False,
+                 memo: dict | None = None, pagefind: str | None = None, only: list | None = None) -> SearchAssets:
     """The search script and the index of ``site``'s posts into ``tree``. ``labels``: the site's
     cross-reference labels (markdown/xref.py), filled into the posts as their pages show them;
-    ``cache_dir``: the cache folder, where the posts' copies are kept (None: made afresh)."""
+    ``cache_dir``: the cache folder, where the posts' copies are kept (None: made afresh).
+
+    ``defer`` (``labpress serve``): an index that must be made again is not waited for: the tree
+    keeps the previous build's index, and the SearchAssets carry a ``DeferredIndex`` that makes
+    the new one later. ``memo``: each post's digest of what its copy is made from, kept between
+    builds by the objects it was made from (site/memory.py); ``pagefind``: Pagefind's version, when
+    the caller knows it; ``only``: for the same site as last time, with a tree that holds the last
+    build's files, the posts that may have changed."""
     script = SCRIPT.read_bytes()
     script_path = f"assets/search.{fingerprint(script)}.js"
     tree.write(script_path, script)
@@ -103,12 +112,29 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
     language = index_language(config.language)
     # What each post's copy is made from. As for pages (site/pages.py): a post's key stands for its
     # body, its inputs for what its code read; without a cache (no key), its HTML itself.
-    posts = {config.url(post.path): post for post in site.posts}
-    made_from = {url: digest(code_digest(), (post.key, post.body.inputs) if post.key else post.html,
-                             references_used(post.body, labels)) for url, post in posts.items()}
+    changed = [memo is None]
+    last = memo.get("site") if memo is not None else None
+    if only is not None and last is not None and last[0] is site:
+        posts, made_from = last[1], dict(last[2])
+        for post in only:
+            url = config.url(post.path)
+            made_from[url] = _made_from(post, labels, memo, url, changed)
+    else:
+        only = None
+        posts = {config.url(post.path): post for post in site.posts}
+        made_from = {url: _made_from(post, labels, memo, url, changed) for url, post in posts.items()}
+    if memo is not None:
+        memo["site"] = (site, posts, made_from)
     if not posts:  # nothing to index (Pagefind makes no index of no pages): the box says so
         return SearchAssets(script_path)
-    source = digest("search", pagefind_version(), language, sorted(made_from.items()))
+    version = pagefind if pagefind is not None else pagefind_version()
+    known = memo.get(None) if memo is not None else None
+    if known is not None and not changed[0] and known[0] == (version, language, list(made_from)):
+        source = known[1]
+    else:
+        source = digest("search", version, language, sorted(made_from.items()))
+        if memo is not None:
+            memo[None] = ((version, language, list(made_from)), source)
     entry = INDEX_DIR + ENTRY
     previous = tree.reusable(entry, source)
     if previous is not None:
@@ -123,6 +149,11 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
         return search_copy(post.meta.title, post.meta.summary, post.meta.date.isoformat(),
                            fill_post_references(post.html, labels)).encode("utf-8")
 
+    if defer:
+        if only is None:  # (a tree that holds the last build's files holds its index)
+            _keep_previous_index(tree)
+        return SearchAssets(script_path, pages=len(posts),
+                            deferred=DeferredIndex(source, made_from, copy, language, cache_dir))
     pages, scratch = _pages_folder(cache_dir)
     try:
         update_copies(pages, made_from, copy)
@@ -133,13 +164,93 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
     indexing = _Indexing(pages, language, scratch)
 
     def finish() -> None:
-        files = indexing.result()
-        others = sorted(name for name in files if name != ENTRY)
-        for name in others:
-            tree.write(INDEX_DIR + name, files[name])
-        tree.write(entry, files[ENTRY], source, {"files": others})
+        _write_index(tree, indexing.result(), source)
 
     return SearchAssets(script_path, pages=len(posts), indexed=True, _finish=finish)
+
+
+def _made_from(post, labels: dict, memo: dict | None, url: str, changed: list) -> str:
+    """The digest of what a post's copy is made from; ``memo``: kept by the body it was made from and
+    the labels (the same objects: references to other posts show the same), ``changed[0]`` set when not."""
+    known = memo.get(url) if memo is not None else None
+    if known is not None and known[0] is post.body and known[1] == post.key and known[2] is labels:
+        return known[3]
+    shown = (post.key, post.body.inputs) if post.key else post.html
+    references = references_used(post.body, labels)
+    if known is not None and known[0] is post.body and known[1] == post.key and known[4] == references:
+        value = known[3]
+    else:
+        value = digest(code_digest(), shown, references)
+        changed[0] = True
+    if memo is not None:
+        memo[url] = (post.body, post.key, labels, value, references)
+    return value
+
+
+def _write_index(tree, files: dict[str, bytes], source: str) -> None:
+    others = sorted(name for name in files if name != ENTRY)
+    for name in others:
+        tree.write(INDEX_DIR + name, files[name])
+    tree.write(INDEX_DIR + ENTRY, files[ENTRY], source, {"files": others})
+
+
+def _keep_previous_index(tree) -> None:
+    """The previous build's index, intact, kept in ``tree`` (it still names its own source, so a later
+    build knows to make the index again)."""
+    previous = tree.previous.intact(INDEX_DIR + ENTRY) if tree.previous is not None else None
+    if previous is None:
+        return
+    files = previous.extra.get("files", [])
+    if all(tree.previous.intact(INDEX_DIR + name) is not None for name in files):
+        for name in [ENTRY, *files]:
+            tree.keep(INDEX_DIR + name)
+
+
+class DeferredIndex:
+    """An index to make after the pages are published (``labpress serve``): ``start()`` makes the
+    copies and runs Pagefind in a thread; ``done()`` says whether it has finished, and ``write(tree)``
+    puts the index into a tree (raising what the thread raised)."""
+
+    def __init__(self, source: str, made_from: dict[str, str], copy, language: str, cache_dir: Path | None):
+        self.source = source
+        self.made_from = made_from
+        self.copy = copy
+        self.language = language
+        self.cache_dir = cache_dir
+        self.files: dict[str, bytes] | None = None
+        self.failure: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self, when_done=None) -> None:
+        def run() -> None:
+            scratch = None
+            try:
+                pages, scratch = _pages_folder(self.cache_dir)
+                update_copies(pages, self.made_from, self.copy)
+                self.files = run_pagefind(pages, self.language, background=True)
+            except BaseException as exc:  # raised by write(), in the builder's thread
+                self.failure = exc
+            finally:
+                if scratch:
+                    shutil.rmtree(scratch, ignore_errors=True)
+                if when_done is not None:
+                    when_done()
+
+        self.thread = threading.Thread(target=run, name="labpress-search-index", daemon=True)
+        self.thread.start()
+
+    def done(self) -> bool:
+        return self.thread is not None and not self.thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+    def write(self, tree) -> None:
+        self.wait()
+        if self.failure is not None:
+            raise self.failure
+        _write_index(tree, self.files, self.source)
 
 
 class _Indexing:
@@ -227,10 +338,11 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def run_pagefind(pages: Path, language: str) -> dict[str, bytes]:
+def run_pagefind(pages: Path, language: str, background: bool = False) -> dict[str, bytes]:
     """Pagefind's index of the pages in the folder ``pages`` (``URL/index.html``, such as
     ``notes/a-post/index.html`` for ``/notes/a-post/``): the files the search script loads, by path
-    relative to the index folder."""
+    relative to the index folder. ``background``: at a lower priority (``labpress serve`` goes on
+    building meanwhile, and its builds come first)."""
     try:
         from pagefind.service import get_executable
     except ImportError:
@@ -245,8 +357,9 @@ def run_pagefind(pages: Path, language: str) -> dict[str, bytes]:
         command = [str(binary), "--site", str(pages), "--output-path", str(out), "--force-language", language,
                    "--glob", "**/*.html", "--silent"]
         try:
-            done = subprocess.run(command, cwd=scratch, env=environment, capture_output=True, text=True,
-                                  timeout=SECONDS)
+            nice = shutil.which("nice") if background else None  # (preexec_fn is unsafe beside threads)
+            done = subprocess.run([nice, "-n", "19", *command] if nice else command, cwd=scratch, env=environment,
+                                  capture_output=True, text=True, timeout=SECONDS)
         except subprocess.TimeoutExpired:
             raise ConfigError(f"error: Pagefind did not finish indexing the site within {SECONDS} s") from None
         except OSError as exc:

@@ -51,8 +51,11 @@ def mathml_only(html: str) -> str:
     return "".join(pieces).replace('<span class="katex-mathml" aria-hidden="true">', '<span class="katex-mathml">')
 
 
-def atom_feed(site, post_html: dict[str, str]) -> str:
+def atom_feed(site, post_html: dict[str, str], contents: dict[str, str] | None = None) -> str:
+    """The Atom feed of the newest posts, each with ``post_html[slug]`` as its content (its MathML only);
+    ``contents``: that content by post HTML, kept between builds (filled in here)."""
     config = site.config
+    contents = contents if contents is not None else {}
     ET.register_namespace("", ATOM)
     q = lambda tag: f"{{{ATOM}}}{tag}"
     feed = ET.Element(q("feed"), {"xml:lang": config.language})
@@ -82,7 +85,10 @@ def atom_feed(site, post_html: dict[str, str]) -> str:
             ET.SubElement(entry, q("summary")).text = post.meta.summary
         for tag in post.meta.tags:
             ET.SubElement(entry, q("category"), {"term": tag})
-        ET.SubElement(entry, q("content"), {"type": "html", "xml:base": url}).text = mathml_only(post_html[post.slug])
+        html = post_html[post.slug]
+        if html not in contents:
+            contents[html] = mathml_only(html)
+        ET.SubElement(entry, q("content"), {"type": "html", "xml:base": url}).text = contents[html]
     return _xml(feed)
 
 

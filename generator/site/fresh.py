@@ -23,9 +23,9 @@ the stamp can only digest after the build (not a post file) and that changed wit
 of the build's start may have changed after the build read it: then no stamp is written at all.
 
 The output is checked as the manifest checks it, more strictly: every file's stat as published
-(size, modification and change times, inode) and every folder's modification time, which moves
-whenever a name is added to it or removed: so a stray file, one edited, removed or replaced is
-seen without listing the tree. Only the cache files a build with nothing to do would itself read
+(size, modification time, inode; not its change time, which hard links made or removed beside it
+move) and every folder's modification time, which moves whenever a name is added to it or
+removed: so a stray file, one edited, removed or replaced is seen without listing the tree. Only the cache files a build with nothing to do would itself read
 are part of the stamp (the post cache and the formula cache, with their journals): one damaged,
 set aside or left with a hot journal makes the next build run in full, which notices and repairs it.
 """
@@ -37,11 +37,13 @@ import json
 import os
 import stat as stat_module
 import sys
+import time
 from pathlib import Path
 
+from labpress.cache.reads import kind_of, plain_stat
 from labpress.cache.store import seal, unseal, write_atomically
 
-VERSION = 1
+VERSION = 2
 KIND = "fresh"
 # A file changed within this long before it was read (or after) is "racy": its stat may not show
 # the next change, so its digest is checked at every build.
@@ -64,7 +66,7 @@ def signature(st: os.stat_result | None) -> list | None:
 
 def stat_of(path: str) -> os.stat_result | None:
     try:
-        return os.stat(path)
+        return plain_stat(path)
     except (OSError, ValueError):
         return None
 
@@ -72,15 +74,20 @@ def stat_of(path: str) -> os.stat_result | None:
 _stat = stat_of
 
 
-def _racy(st: os.stat_result | None, since_ns: int) -> bool:
+def is_racy(st: os.stat_result | None, since_ns: int) -> bool:
+    """Whether a file with this stat, read at ``since_ns`` (time.time_ns()), may change without its stat showing it."""
     return st is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= since_ns - int(RACY_SECONDS * 1e9)
+
+
+_racy = is_racy
 
 
 # --- what an input is -------------------------------------------------------------
 #
 # "file" and "folder" are the rules of cache/inputs.py (what a post's cached body was checked
 # with): the sha256 of a file's bytes, of a folder's sorted names, None when absent or unreadable.
-# "path" is what the build's own thread read or looked at: absent, a folder, or a file's digest.
+# "path" is what the build's own thread opened: absent, a folder, or a file's digest; "look" what
+# it only looked at (os.stat: is it there, a file or a folder): absent, a folder, a file or other.
 
 
 def _file_digest(path: str) -> str | None:
@@ -109,20 +116,29 @@ def state(kind: str, path: str, st: os.stat_result | None = None) -> str | None:
         return "absent"
     if stat_module.S_ISDIR(st.st_mode):
         return "dir"
+    if kind == "look":
+        return kind_of(st)
     if stat_module.S_ISREG(st.st_mode):
         return _file_digest(path) or "unreadable"
     return "other"
 
 
-def unchanged(entry: list) -> bool:
-    """Whether one input (kind, path, signature, state, racy) is as the stamp says."""
+def unchanged(entry: list, settle: bool = False) -> bool:
+    """Whether one input [kind, path, signature, state, racy] is as the stamp says. With ``settle``,
+    an entry found unchanged by its digest takes the stat it has now (no longer racy once its last
+    change is RACY_SECONDS old), so the next check is by stat again."""
     kind, path, sig, known, racy = entry
     st = _stat(path)
     if sig is not None and not racy and signature(st) == sig:
         return True
     if st is None and sig is None:
         return known in (None, "absent")
-    return state(kind, path, st) == known
+    read_ns = time.time_ns()
+    if state(kind, path, st) != known:
+        return False
+    if settle:
+        entry[2], entry[4] = signature(st), _racy(st, read_ns)
+    return True
 
 
 # --- the check --------------------------------------------------------------------
@@ -163,10 +179,9 @@ def output_unchanged(out_dir: Path, files: list, folders: list) -> bool:
     except OSError:
         return False
     try:
-        for relative, size, mtime_ns, ctime_ns, ino in files:
+        for relative, size, mtime_ns, ino in files:
             st = os.stat(relative, dir_fd=fd, follow_symlinks=False)
-            if (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) != (size, mtime_ns, ctime_ns, ino) \
-                    or not stat_module.S_ISREG(st.st_mode):
+            if (st.st_size, st.st_mtime_ns, st.st_ino) != (size, mtime_ns, ino) or not stat_module.S_ISREG(st.st_mode):
                 return False
         for relative, mtime_ns, ino in folders:
             st = os.stat(relative, dir_fd=fd, follow_symlinks=False)
@@ -209,7 +224,7 @@ def _git_state(site_dir: Path, out_dir: Path, cache_dir: Path):
 
 
 def _key(kind: str, path: str) -> tuple[bool, str]:
-    return kind == "folder", path  # a folder's names and a path's content are two inputs
+    return kind == "folder", path  # a folder's names and a path's content are two inputs (a look is a path's)
 
 
 class Inputs:
@@ -222,8 +237,9 @@ class Inputs:
 
     def known(self, kind: str, path: str, st: os.stat_result | None, value: str | None, read_ns: int) -> None:
         """An input whose state the build worked out itself when it read it (``st``: its stat then, or
-        later: a change since shows as racy, so it is checked by its digest)."""
-        self.entries[_key(kind, path)] = [kind, path, signature(st), value, _racy(st, read_ns)]
+        later: a change since shows as racy, so it is checked by its digest); one known already
+        (a post's file, found again as a path looked at) stays as it is."""
+        self.entries.setdefault(_key(kind, path), [kind, path, signature(st), value, _racy(st, read_ns)])
 
     def afterwards(self, kind: str, path: str) -> None:
         """An input whose state is found now, after the build read it."""
@@ -231,7 +247,7 @@ class Inputs:
             return
         st = _stat(path)
         racy = _racy(st, self.started_ns)
-        if racy and not (kind == "path" and stat_module.S_ISDIR(st.st_mode)):  # a folder looked at is only a folder
+        if racy and not (kind == "path" and stat_module.S_ISDIR(st.st_mode)):  # a folder opened is only a folder
             self.doubtful = True
             return
         self.entries[_key(kind, path)] = [kind, path, signature(st), state(kind, path, st), racy]
@@ -242,14 +258,29 @@ def record(stamp_path: Path, arguments: list, inputs: Inputs, reads, excluded: t
     """Write the stamp of the build that just published ``written`` into ``out_dir`` (see the module's
     docstring); ``reads``: what its thread read (a cache.reads.Reads); ``excluded``: the starts of
     paths that are not inputs (the output and cache folders)."""
-    beside = str(out_dir.parent)  # listed for what a killed build left there, which every build removes first
-    for kind, paths in (("path", reads.files), ("folder", reads.folders)):
-        for path in sorted(paths):
-            if not (path + os.sep).startswith(excluded) and not (kind == "folder" and path == beside):
-                inputs.afterwards(kind, path)
-    if inputs.doubtful:
+    if not add_reads(inputs, reads, excluded, out_dir):
         forget(stamp_path)
         return
+    write(stamp_path, arguments, list(inputs.entries.values()), git, cache_dir, manifest, out_dir, written, result)
+
+
+def add_reads(inputs: Inputs, reads, excluded: tuple[str, ...], out_dir: Path) -> bool:
+    """What a build's thread read, as inputs; False when one may have changed after it was read."""
+    beside = str(out_dir.parent)  # listed for what a killed build left there, which every build removes first
+    wanted = lambda path: not (path + os.sep).startswith(excluded)  # noqa: E731
+    for path, seen in sorted(reads.looked.items()):  # what it was when looked at, known then
+        if wanted(path) and path not in reads.files:
+            inputs.known("look", path, _stat(path), seen, inputs.started_ns)
+    for kind, paths in (("path", reads.files), ("folder", reads.folders)):
+        for path in sorted(paths):
+            if wanted(path) and not (kind == "folder" and path == beside):
+                inputs.afterwards(kind, path)
+    return not inputs.doubtful
+
+
+def write(stamp_path: Path, arguments: list, entries: list, git, cache_dir: Path, manifest: Path, out_dir: Path,
+          written: list[str], result: dict) -> None:
+    """The stamp itself: ``entries``, the build's inputs ([kind, path, signature, state, racy])."""
     files, folders = [], {}
     try:
         fd = os.open(out_dir, os.O_RDONLY | os.O_DIRECTORY)
@@ -259,7 +290,7 @@ def record(stamp_path: Path, arguments: list, inputs: Inputs, reads, excluded: t
     try:
         for relative in written:
             st = os.stat(relative, dir_fd=fd, follow_symlinks=False)
-            files.append([relative, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino])
+            files.append([relative, st.st_size, st.st_mtime_ns, st.st_ino])
             folder = os.path.dirname(relative)
             while folder not in folders:
                 st = os.stat(folder or ".", dir_fd=fd, follow_symlinks=False)
@@ -273,7 +304,7 @@ def record(stamp_path: Path, arguments: list, inputs: Inputs, reads, excluded: t
     finally:
         os.close(fd)
     stamp = {"version": VERSION, "arguments": arguments, "cache": cache_state(cache_dir),
-             "manifest": signature(_stat(manifest)), "inputs": sorted(inputs.entries.values(), key=_input_order),
+             "manifest": signature(_stat(manifest)), "inputs": sorted(entries, key=_input_order),
              "git": git_key(git), "files": files, "folders": sorted(folders.values()), "result": result}
     try:
         write_atomically(stamp_path, seal(KIND, json.dumps(stamp, separators=(",", ":")).encode("utf-8")))

@@ -89,6 +89,29 @@ class OutputTree:
     def keep(self, relative: str) -> None:
         self.kept[relative] = self.previous.intact(relative)
 
+    def write_or_keep(self, relative: str, data: str | bytes, known_digest: str | None = None) -> None:
+        """``write``, or keep the previous build's file when it holds these bytes already (``known_digest``:
+        their digest, when the caller knows it)."""
+        entry = self.previous.intact(relative) if self.previous is not None else None
+        if entry is not None and not entry.source and known_digest is not None and entry.digest == known_digest:
+            self.keep_as(relative, entry)
+            return
+        data = data.encode("utf-8") if isinstance(data, str) else data
+        if entry is not None and not entry.source and entry.size == len(data) \
+                and entry.digest == (known_digest or _content_digest(data)):
+            self.keep_as(relative, entry)
+            return
+        self.write(relative, data)
+        if known_digest:
+            self._digests[relative] = known_digest
+
+    def keep_as(self, relative: str, entry: Entry) -> None:
+        """Keep the previous build's file, known to be intact (a long-running process that published
+        it and has seen nothing change it)."""
+        self.files.pop(relative, None)
+        self._digests.pop(relative, None)
+        self.kept[relative] = entry
+
     def read_previous(self, relative: str) -> bytes:
         return (self.previous.out_dir / relative).read_bytes()
 
@@ -126,6 +149,13 @@ class Manifest:
             return None  # missing or damaged: the next build writes everything
         return cls(out_dir, entries)
 
+    @classmethod
+    def trusted(cls, out_dir: Path, entries: dict[str, Entry]) -> "Manifest":
+        """What a process published itself and has seen nothing change: not looked at again."""
+        manifest = cls(out_dir, entries)
+        manifest._intact = dict(entries)
+        return manifest
+
     def intact(self, relative: str) -> Entry | None:
         if relative not in self._intact:
             entry = self.entries.get(relative)
@@ -138,20 +168,179 @@ class Manifest:
         return self._intact[relative]
 
 
-def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None) -> None:
-    """Put the build in ``tree`` into ``out_dir`` in one step, and record it in the manifest."""
+def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None, shadow: "Shadow | None" = None,
+            save: bool = True) -> None:
+    """Put the build in ``tree`` into ``out_dir`` in one step, and record it in the manifest (with
+    ``save``; else the caller saves it later with ``save_manifest``). With a ``shadow`` that is in
+    place, only the files that differ from it are written (see ``Shadow``)."""
     out_dir = out_dir.resolve()
-    recover(out_dir)
+    recover(out_dir, keep=shadow.path if shadow is not None else None)  # (not this process's shadow)
     previous = tree.previous if tree.previous is not None and tree.previous.out_dir == out_dir else None
     if tree.kept and previous is None:
         raise ValueError("files kept from a previous build need that build in place")
-    reused = {relative for relative in tree.files if previous is not None and _unchanged(tree, previous, relative)}
-    if not (previous is not None and out_dir.is_dir() and len(reused) == len(tree.files)
-            and _only_these_files(out_dir, set(tree.written))):
-        _stage_and_exchange(tree, out_dir, reused | set(tree.kept))
-    if cache_dir is not None:
-        _save_manifest(tree, out_dir, cache_dir)
-        forget_missing_outputs(cache_dir)
+    if not (shadow is not None and shadow.ready() and shadow.publish(tree)):
+        if shadow is not None:
+            shadow.forget()  # made again from this build (Shadow.make)
+        reused = {relative for relative in tree.files if previous is not None and _unchanged(tree, previous, relative)}
+        if not (previous is not None and out_dir.is_dir() and len(reused) == len(tree.files)
+                and _only_these_files(out_dir, set(tree.written))):
+            _stage_and_exchange(tree, out_dir, reused | set(tree.kept))
+    if cache_dir is not None and save:
+        save_manifest(tree, out_dir, cache_dir)
+
+
+def save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
+    """The manifest of the build in ``tree``, published into ``out_dir``."""
+    _save_manifest(tree, out_dir, cache_dir)
+    forget_missing_outputs(cache_dir)
+
+
+class Shadow:
+    """A second output tree beside the output folder (``.NAME.shadow-PID``), one build behind it,
+    kept by a long-running process (``labpress serve``) between its builds.
+
+    Publishing through it writes into it only the files that differ from what it holds (a file the
+    output folder has as wanted is hard-linked from there; one the shadow already holds is left),
+    removes what the build no longer has, and exchanges it with the output folder in one step, as
+    ``_stage_and_exchange`` does: at every instant the output folder is the old tree or the new one,
+    whole. The old tree is now the shadow, for the next build. A file is never written where it
+    stands (both trees share most of their files): it is made anew. Anything unexpected (the folders
+    moved by another build, a write that failed) and the shadow is forgotten and made again.
+    """
+
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        self.path = self.out_dir.parent / f".{self.out_dir.name}.shadow-{os.getpid()}"
+        self.held: dict[str, tuple[int, str]] | None = None  # relative -> (inode, digest) in the shadow
+        self.live: dict[str, tuple[int, str]] = {}  # the same of the output folder
+        self.inodes: tuple[int, int] | None = None  # (the output folder's, the shadow's), as left
+        self.usable = True  # False once the two folders could not be exchanged in one step
+        self.differs: set[str] = set()  # paths where the shadow and the output folder differ
+
+    def ready(self) -> bool:
+        if self.held is None or self.inodes is None or not self.usable:
+            return False
+        try:
+            return (os.stat(self.out_dir).st_ino, os.stat(self.path).st_ino) == self.inodes
+        except OSError:
+            return False
+
+    def forget(self) -> None:
+        self.held, self.inodes = None, None
+        _remove_tree(self.path)
+
+    def make(self, tree: OutputTree) -> None:
+        """The shadow as a copy of the output folder that ``tree`` was just published into (every file
+        hard-linked), for the next build."""
+        self.forget()
+        if not (self.usable and _exchange_available()):
+            return
+        live = {}
+        try:
+            self.path.mkdir()
+            os.chmod(self.path, 0o755)
+            folders = {self.path}
+            for relative in tree.written:
+                target = self.path / relative
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                os.link(self.out_dir / relative, target)
+                digest = tree.kept[relative].digest if relative in tree.kept else tree.digest(relative)
+                live[relative] = (os.stat(target).st_ino, digest)
+            self.inodes = (os.stat(self.out_dir).st_ino, os.stat(self.path).st_ino)
+        except OSError:
+            self.forget()
+            return
+        self.held, self.live, self.differs = dict(live), live, set()
+
+    def publish(self, tree: OutputTree) -> bool:
+        """Whether ``tree`` was published through the shadow (False: publish it another way)."""
+        try:
+            return self._publish(tree)
+        except BaseException:
+            self.forget()
+            raise
+
+    def _publish(self, tree: OutputTree) -> bool:
+        held, live = self.held, self.live
+        wanted = set(tree.kept)
+        wanted.update(tree.files)
+        # Where the shadow must change: what differs between it and the output folder, what this build
+        # wrote, what it no longer has, and what is new to the shadow. Elsewhere the shadow holds what
+        # the output folder holds, and the build kept that.
+        candidates = self.differs | tree.files.keys() | (held.keys() - wanted) | (wanted - held.keys())
+        new_live = dict(live)
+        folders = {self.path}
+        gone = []
+        for relative in sorted(candidates):
+            if relative not in wanted:
+                if relative in held:
+                    _remove_tree(self.path / relative)
+                    gone.append(relative)
+                new_live.pop(relative, None)
+                continue
+            digest = tree.kept[relative].digest if relative in tree.kept else tree.digest(relative)
+            have = held.get(relative)
+            if have is not None and have[1] == digest:
+                new_live[relative] = have
+                continue
+            target = self.path / relative
+            if target.parent not in folders:
+                _make_folder(target.parent, self.path)
+                folders.add(target.parent)
+            if have is not None or os.path.lexists(target):
+                _remove_tree(target)
+            source = live.get(relative)
+            if source is not None and source[1] == digest:
+                os.link(self.out_dir / relative, target)
+                new_live[relative] = source
+                continue
+            data = tree.files[relative] if relative in tree.files else tree.read_previous(relative)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            new_live[relative] = (os.stat(target).st_ino, digest)
+        # And the folders the files gone leave empty, deepest first: a folder still wanted holds a file.
+        for folder in sorted({p for relative in gone for p in _parents(os.path.dirname(relative))},
+                             key=lambda folder: folder.count("/"), reverse=True):
+            try:
+                os.rmdir(self.path / folder)
+            except OSError:
+                pass  # not empty: something else is in it
+        if not _renameat2_exchange(self.path, self.out_dir):
+            self.usable = False
+            self.forget()
+            return False
+        self.differs = {relative for relative in candidates if new_live.get(relative) != live.get(relative)}
+        self.held, self.live = live, new_live
+        self.inodes = (self.inodes[1], self.inodes[0])
+        return True
+
+
+def _parents(folder: str):
+    """``folder`` (relative, posix) and each folder above it, but the root."""
+    while folder:
+        yield folder
+        folder = os.path.dirname(folder)
+
+
+def _make_folder(folder: Path, root: Path) -> None:
+    """``folder`` under ``root``, a file in the way of it (or of a folder above it) removed."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        for parent in [folder, *folder.parents]:
+            if parent == root:
+                break
+            if parent.is_file() or parent.is_symlink():
+                parent.unlink()
+        folder.mkdir(parents=True, exist_ok=True)
+
+
+def _exchange_available() -> bool:
+    """Whether this system has renameat2 (the file system may still refuse RENAME_EXCHANGE)."""
+    return _load_renameat2() is not False
 
 
 def _unchanged(tree: OutputTree, previous: "Manifest", relative: str) -> bool:
@@ -178,15 +367,16 @@ def leftovers(out_dir: Path) -> list[Path]:
     parent = out_dir.parent
     if not parent.is_dir():
         return []
-    prefixes = (f".{out_dir.name}.staging-", f".{out_dir.name}.old-")
+    prefixes = (f".{out_dir.name}.staging-", f".{out_dir.name}.old-", f".{out_dir.name}.shadow-")
     return sorted(p for p in parent.iterdir() if p.name.startswith(prefixes))
 
 
-def recover(out_dir: Path) -> None:
+def recover(out_dir: Path, keep: Path | None = None) -> None:
     """Undo what a killed build left: put an old tree back when ``out_dir`` is missing
-    (killed between the two renames of the fallback), then remove every leftover folder.
+    (killed between the two renames of the fallback), then remove every leftover folder
+    (``keep``: the shadow of the process building, see ``Shadow``).
     Only one build of a site runs at a time (build.lock), so none of them is in use."""
-    found = leftovers(out_dir)
+    found = [folder for folder in leftovers(out_dir) if folder != keep]
     if not out_dir.exists():
         for old in found:
             if old.name.startswith(f".{out_dir.name}.old-") and old.is_dir():
@@ -262,12 +452,13 @@ _AT_FDCWD = -100
 _renameat2 = None
 
 
-def _renameat2_exchange(a: Path, b: Path) -> bool:
-    """Linux renameat2(RENAME_EXCHANGE); False where the system or the file system lacks it."""
+def _load_renameat2():
+    """libc's renameat2, or False where the system lacks it."""
     global _renameat2
-    if not sys.platform.startswith("linux"):
-        return False
     if _renameat2 is None:
+        if not sys.platform.startswith("linux"):
+            _renameat2 = False
+            return False
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
@@ -278,11 +469,17 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
         function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
         function.restype = ctypes.c_int
         _renameat2 = function
-    if _renameat2 is False:
+    return _renameat2
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Linux renameat2(RENAME_EXCHANGE); False where the system or the file system lacks it."""
+    function = _load_renameat2()
+    if function is False:
         return False
     import ctypes
 
-    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
     error = ctypes.get_errno()
     if error in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
@@ -290,16 +487,21 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     raise OSError(error, os.strerror(error), str(b))
 
 
+def published_entries(tree: OutputTree, out_dir: Path) -> dict[str, Entry]:
+    """The manifest's entries of the build in ``tree``, just published into ``out_dir``."""
+    entries = dict(tree.kept)
+    for relative, data in tree.files.items():
+        stat = os.stat(out_dir / relative)
+        source, extra = tree.sources.get(relative, ("", {}))
+        entries[relative] = Entry(tree.digest(relative), len(data), stat.st_mtime_ns, source, extra)
+    return entries
+
+
 def _save_manifest(tree: OutputTree, out_dir: Path, cache_dir: Path) -> None:
     files: dict[str, list] = {}
-    for relative in tree.written:
-        if relative in tree.kept:
-            entry = tree.kept[relative]
-        else:
-            data = tree.files[relative]
-            stat = os.stat(out_dir / relative)
-            source, extra = tree.sources.get(relative, ("", {}))
-            entry = Entry(tree.digest(relative), len(data), stat.st_mtime_ns, source, extra)
+    published = published_entries(tree, out_dir)
+    for relative in sorted(published):
+        entry = published[relative]
         files[relative] = [entry.digest, entry.size, entry.mtime_ns, entry.source, entry.extra]
     previous = tree.previous
     if previous is not None and previous.out_dir == out_dir and all(

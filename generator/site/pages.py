@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 from labpress.config.schema import SiteConfig
 from labpress.content.frontmatter import DEFAULT_VERDICT_LABELS, VERDICT_MARKS, VERDICT_PHRASES, tag_slug
-from labpress.cache.digests import digest
+from labpress.cache.digests import Repr, digest
 from labpress.theme.static import ThemeStatic
 from labpress.content.posts import Site
 
@@ -63,7 +63,9 @@ class RenderedPage:
 
 
 def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=None,
-                 inputs_digest: str = "", finish=None, provenance: dict | None = None) -> dict[str, RenderedPage]:
+                 inputs_digest: str = "", finish=None, provenance: dict | None = None,
+                 memo: dict | None = None, labels: dict | None = None,
+                 only: list | None = None) -> dict[str, RenderedPage]:
     """Every HTML page, keyed by its output path relative to the site root.
 
     ``inputs_digest`` covers what every page may show (theme, configuration, all
@@ -72,19 +74,33 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
     ``finish`` turns a page's HTML into (HTML, style rules it uses). ``templates()``
     gives the Jinja2 environment, made when the first page is rendered. ``provenance``: each
     post's record by slug (provenance/record.py), shown at the end of its page; the listings
-    mark the posts whose own files are not committed as they are.
+    mark the posts whose own files are not committed as they are. ``memo``: kept between builds
+    by a long-running process (site/memory.py): the digests are the same, made from what is kept,
+    and a post's page whose every input is the same object as last time is the same page.
+    ``labels``: the site's cross-reference labels (``site_labels``), when the caller has them.
+    ``only``: the posts whose page may have changed, when every other post is as last time (the
+    same body and record): their pages are the last build's without a look.
     """
     provenance = provenance or {}
-    uncommitted = sorted(slug for slug, record in provenance.items() if record.clean is False)
+    uncommitted = memo.get("uncommitted") if memo is not None and memo.get("records") is provenance else None
+    if uncommitted is None:
+        uncommitted = sorted(slug for slug, record in provenance.items() if record.clean is False)
     common = {"assets": assets, "all_series": site.series, "all_tags": site.tags}
     pages: dict[str, RenderedPage] = {}
-    shared = digest(inputs_digest, assets,
-                    [(p.slug, p.meta, p.body.reading_minutes, p.body.math_count > 0, bool(p.body.widgets))
-                     for p in site.posts])
+    memo = memo if memo is not None else {}
+    shared = _shared_digest(site, assets, inputs_digest, memo)
+    sources = memo.setdefault("sources", {})  # out -> (what its digest was made of, the digest)
     finish = finish or (lambda html: (html, {}))
     from labpress.markdown.xref import fill_post_references, references_used, site_labels
 
-    labels = site_labels(site.posts)  # references to other posts are filled in from these (markdown/xref.py)
+    if labels is None:
+        labels = site_labels(site.posts)  # references to other posts are filled in from these (markdown/xref.py)
+    # A post's page is the last build's when all it shows is: the same shared part, runtime, labels,
+    # listings' marks, and the same body, record and neighbours (objects kept by the memory).
+    everything = (shared, runtime, uncommitted, labels)
+    last = memo.get("post pages")
+    same_site = last is not None and last[0] == everything and tree is not None
+    post_pages: dict = {}
 
     def render(name: str, path: str, **context) -> None:
         context.setdefault("has_math", False)
@@ -99,8 +115,15 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
             shown = (shown, references_used(post.body, labels))
         # A post page shows its provenance record; a listing, which of its posts are uncommitted.
         record = context.get("provenance")
-        source = digest(shared, name, out, shown, context["widget_runtime"], record.text if record else None,
-                        context.get("uncommitted"))
+        made_of = (shared, name, shown, context["widget_runtime"], record.text if record else None,
+                   context.get("uncommitted"))
+        known = sources.get(out)
+        if known is not None and known[0] == made_of:
+            source = known[1]
+        else:
+            source = digest(shared, name, out, shown, context["widget_runtime"], record.text if record else None,
+                            context.get("uncommitted"))
+            sources[out] = (made_of, source)
         kept = tree.reusable(out, source) if tree is not None else None
         if kept is not None:
             pages[out] = RenderedPage(None, kept.extra.get("rules", {}), source)
@@ -113,8 +136,21 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
             rules = dict(sorted({**rules, **post.body.style_rules}.items()))
         pages[out] = RenderedPage(html, rules, source)
 
-    for post in site.posts:
+    targets = site.posts
+    if same_site and only is not None and len(last[2]) == len(site.posts):
+        # Every other post's page is the last build's: copied whole, then the changed posts' made again.
+        post_pages, targets = dict(last[1]), only
+        pages.update(last[2])
+    for post in targets:
         prev, nxt = site.neighbours(post)
+        record = provenance.get(post.slug)
+        quick = (post.body, post.key, record, prev, nxt, site.series_of(post))
+        if same_site:
+            known = last[1].get(post.path)
+            if known is not None and known[0] == quick and tree.reusable(post.path + "index.html", known[1].source):
+                pages[post.path + "index.html"] = known[1]
+                post_pages[post.path] = known
+                continue
         render(
             "post.html",
             post.path,
@@ -125,8 +161,12 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
             next_post=nxt,
             has_math=post.body.math_count > 0,
             widget_runtime=runtime if post.body.widgets else None,
-            provenance=provenance.get(post.slug),
+            provenance=record,
         )
+        page = pages[post.path + "index.html"]
+        post_pages[post.path] = (quick, RenderedPage(None, page.rules, page.source))
+    memo["post pages"] = (everything, post_pages, {path + "index.html": known[1] for path, known in post_pages.items()}
+                          if targets is site.posts else _patched(last[2], post_pages, targets))
     render("index.html", "", posts=site.posts, uncommitted=uncommitted)
     render("series_list.html", "series/", series_list=site.series)
     for group in site.series:
@@ -136,6 +176,37 @@ def render_pages(site: Site, assets: ThemeStatic, templates, runtime=None, tree=
         render("tag.html", group.path, tag=group, uncommitted=uncommitted)
     render("404.html", "404.html")
     return pages
+
+
+def _patched(pages: dict, post_pages: dict, changed: list) -> dict:
+    """The last build's post pages by output path, with the ``changed`` posts' as now."""
+    for post in changed:
+        pages[post.path + "index.html"] = post_pages[post.path][1]
+    return pages
+
+
+def _shared_digest(site: Site, assets: ThemeStatic, inputs_digest: str, memo: dict) -> str:
+    """The digest of what every page may show: ``inputs_digest``, the assets, and each post's address,
+    front matter and what the listings say of it; each post's part kept by its body (``memo``)."""
+    known = memo.get("posts")  # (site.posts as last seen, their bodies, each one's repr)
+    if known is not None and known[0] is site.posts and len(known[1]) == len(site.posts):
+        bodies, shown = known[1], known[2]
+        for index, post in enumerate(site.posts):
+            if post.body is not bodies[index]:
+                bodies[index] = post.body
+                shown[index] = _listed(post)
+    else:
+        bodies = [post.body for post in site.posts]
+        shown = [_listed(post) for post in site.posts]
+        memo["posts"] = (site.posts, bodies, shown)
+    kept = memo.get("assets")
+    if kept is None or kept[0] != assets:
+        kept = memo["assets"] = (assets, repr(assets))
+    return digest(inputs_digest, Repr(kept[1]), Repr("[" + ", ".join(shown) + "]"))
+
+
+def _listed(post) -> str:
+    return repr((post.slug, post.meta, post.body.reading_minutes, post.body.math_count > 0, bool(post.body.widgets)))
 
 
 def page_dates(site: Site) -> list[tuple[str, dt.date | None]]:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from labpress.cache.reads import paused
 from labpress.config.schema import SiteConfig
 from labpress.content.body import RenderedBody
 from labpress.content.frontmatter import PostMeta
@@ -69,7 +70,8 @@ def render_one(context: RenderContext, job: tuple[Path, str]):
     """(post, its content errors) for one (source file, cache key)."""
     source, key = job
     errors: list = []
-    post = load_post(source, context.config, context.katex, errors, context.library, context.cache_dir)
+    with paused():  # what rendering reads is the post's, in its body (RenderedBody.inputs)
+        post = load_post(source, context.config, context.katex, errors, context.library, context.cache_dir)
     post.key = key
     return post, errors
 
