@@ -29,6 +29,12 @@ def _lexer(lang: str):
 
 def highlight_code(code: str, lang: str, attrs: str) -> str:
     lang = (lang or "").strip().split()[0] if lang else ""
+    return _highlighted(code, lang)
+
+
+@lru_cache(maxsize=1024)
+def _highlighted(code: str, lang: str) -> str:
+    """The block's HTML (the same code is highlighted once per process: notebooks repeat snippets)."""
     language_class = f' class="language-{escapeHtml(lang)}"' if lang else ""
     lexer = _lexer(lang) if lang else None
     body = highlight(code, lexer, _FORMATTER) if lexer else escapeHtml(code)

@@ -89,6 +89,7 @@ class KatexRenderer:
         self._render = None
         self.macros = dict(sorted(macros.items()))
         self._macros_json = json.dumps(self.macros, sort_keys=True)
+        self._key_prefix: dict[bool, str] = {}
         # The cache on disk is an SQLite file: a formula is looked up when met, so a build that
         # meets a few formulas does not read all the notebook has ever typeset.
         self.cache_file = cache_file
@@ -121,7 +122,12 @@ class KatexRenderer:
         return self._render
 
     def _key(self, tex: str, display: bool) -> str:
-        material = json.dumps([self.version, list(self.extensions), display, self._macros_json, tex], ensure_ascii=False)
+        # json.dumps([version, extensions, display, macros, tex]), its start made once per display mode
+        prefix = self._key_prefix.get(display)
+        if prefix is None:
+            whole = json.dumps([self.version, list(self.extensions), display, self._macros_json, ""], ensure_ascii=False)
+            prefix = self._key_prefix[display] = whole[:-len('""]')]
+        material = prefix + json.dumps(tex, ensure_ascii=False) + "]"
         return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
     def open_cache(self) -> None:

@@ -157,11 +157,13 @@ def body_text_html(html: str) -> str:
     return _KEPT_TAG.sub(_kept_tag, _PLAIN_TAG.sub(itemgetter(1), html))
 
 
-def search_copy(title: str, summary: str, date: str, body_html: str) -> str:
-    """The page Pagefind indexes for one post: its title (the result's title), date, summary and body."""
+def search_copy(title: str, summary: str, date: str, body_html: str, body_text: str | None = None) -> str:
+    """The page Pagefind indexes for one post: its title (the result's title), date, summary and body
+    (``body_text``: ``body_text_html(body_html)``, when the caller has it already)."""
     summary_html = f"<p>{escape(summary, quote=False)}</p>" if summary else ""
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + escape(title, quote=False)
             + "</title></head>\n<body><main data-pagefind-body>\n"
             + f'<h1 data-pagefind-meta="title">{escape(title, quote=False)}</h1>\n'
             + f'<p data-pagefind-meta="date:{escape(date)}"></p>\n'
-            + summary_html + "\n" + body_text_html(body_html) + "\n</main></body></html>\n")
+            + summary_html + "\n" + (body_text if body_text is not None else body_text_html(body_html))
+            + "\n</main></body></html>\n")

@@ -94,7 +94,8 @@ def index_language(language: str) -> str:
 
 
 def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None, defer: bool = False,
-                 memo: dict | None = None, pagefind: str | None = None, only: list | None = None) -> SearchAssets:
+                 memo: dict | None = None, pagefind: str | None = None, only: list | None = None,
+                 texts: dict | None = None) -> SearchAssets:
     """The search script and the index of ``site``'s posts into ``tree``. ``labels``: the site's
     cross-reference labels (markdown/xref.py), filled into the posts as their pages show them;
     ``cache_dir``: the cache folder, where the posts' copies are kept (None: made afresh).
@@ -104,7 +105,8 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
     the new one later. ``memo``: each post's digest of what its copy is made from, kept between
     builds by the objects it was made from (site/memory.py); ``pagefind``: Pagefind's version, when
     the caller knows it; ``only``: for the same site as last time, with a tree that holds the last
-    build's files, the posts that may have changed."""
+    build's files, the posts that may have changed; ``texts``: a post's ``body_text_html`` of its
+    HTML by its body (made where the post was rendered), for the posts whose HTML is what their page shows."""
     script = SCRIPT.read_bytes()
     script_path = f"assets/search.{fingerprint(script)}.js"
     tree.write(script_path, script)
@@ -146,8 +148,9 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
 
     def copy(url: str) -> bytes:
         post = posts[url]
-        return search_copy(post.meta.title, post.meta.summary, post.meta.date.isoformat(),
-                           fill_post_references(post.html, labels)).encode("utf-8")
+        html = fill_post_references(post.html, labels)
+        text = texts.get(id(post.body)) if texts and html is post.html else None  # (no reference filled in)
+        return search_copy(post.meta.title, post.meta.summary, post.meta.date.isoformat(), html, text).encode("utf-8")
 
     if defer:
         if only is None:  # (a tree that holds the last build's files holds its index)
@@ -155,13 +158,14 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
         return SearchAssets(script_path, pages=len(posts),
                             deferred=DeferredIndex(source, made_from, copy, language, cache_dir))
     pages, scratch = _pages_folder(cache_dir)
+    later: list = []  # writing the copies: in the thread that runs Pagefind, while the pages render
     try:
-        update_copies(pages, made_from, copy)
+        update_copies(pages, made_from, copy, later)
     except BaseException:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    indexing = _Indexing(pages, language, scratch)
+    indexing = _Indexing(pages, language, scratch, later)
 
     def finish() -> None:
         _write_index(tree, indexing.result(), source)
@@ -255,14 +259,16 @@ class DeferredIndex:
 
 class _Indexing:
     """``run_pagefind`` in a thread of its own (the binary does the work, in its own process, while
-    the build renders pages); the scratch folder of copies, if any, removed after."""
+    the build renders pages), after the steps ``first``; the scratch folder of copies, if any, removed after."""
 
-    def __init__(self, pages: Path, language: str, scratch: Path | None):
+    def __init__(self, pages: Path, language: str, scratch: Path | None, first: list = ()):
         self.files: dict[str, bytes] | None = None
         self.failure: BaseException | None = None
 
         def run() -> None:
             try:
+                for step in first:  # (the copies written into ``pages``)
+                    step()
                 self.files = run_pagefind(pages, language)
             except BaseException as exc:  # raised by result(), in the build's thread
                 self.failure = exc
@@ -293,10 +299,11 @@ def _pages_folder(cache_dir: Path | None) -> tuple[Path, Path | None]:
     return folder, None
 
 
-def update_copies(folder: Path, made_from: dict[str, str], copy) -> int:
+def update_copies(folder: Path, made_from: dict[str, str], copy, later: list | None = None) -> int:
     """The folder Pagefind reads made to hold exactly the copy of each post (``copy(url)``, the page's
     bytes), at ``URL/index.html``; a copy already there made from the same ``made_from[url]``, and
-    intact, is kept. Returns how many copies were made."""
+    intact, is kept. Returns how many copies were made. ``later``: the writing into the folder is
+    appended to it (a function) instead of done now (the copies are made now)."""
     record_path = folder / RECORD
     try:
         payload = unseal("search-copies", record_path.read_bytes())
@@ -306,29 +313,37 @@ def update_copies(folder: Path, made_from: dict[str, str], copy) -> int:
     except (OSError, ValueError):
         record = {}
     wanted = {url: folder / url.strip("/") / "index.html" for url in made_from}
-    kept, made = {}, 0
+    kept, writes = {}, []
     for url, path in sorted(wanted.items()):
         known = record.get(url)
         if isinstance(known, list) and len(known) == 2 and known[0] == made_from[url] and _sha256(path) == known[1]:
             kept[url] = known
             continue
         data = copy(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        writes.append((path, data))
         kept[url] = [made_from[url], hashlib.sha256(data).hexdigest()]
-        made += 1
-    # Whatever else is there (removed posts, another base path, a person's files) is not indexed.
-    paths = set(wanted.values())
-    for found in sorted(folder.rglob("*"), reverse=True):
-        if found == record_path or found in paths:
-            continue
-        if found.is_dir() and not found.is_symlink():
-            with contextlib.suppress(OSError):
-                found.rmdir()  # only once empty
-        else:
-            found.unlink()
-    write_atomically(record_path, seal("search-copies", json.dumps(kept, sort_keys=True).encode("utf-8")))
-    return made
+
+    def write() -> None:
+        for path, data in writes:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        # Whatever else is there (removed posts, another base path, a person's files) is not indexed.
+        paths = set(wanted.values())
+        for found in sorted(folder.rglob("*"), reverse=True):
+            if found == record_path or found in paths:
+                continue
+            if found.is_dir() and not found.is_symlink():
+                with contextlib.suppress(OSError):
+                    found.rmdir()  # only once empty
+            else:
+                found.unlink()
+        write_atomically(record_path, seal("search-copies", json.dumps(kept, sort_keys=True).encode("utf-8")))
+
+    if later is None:
+        write()
+    else:
+        later.append(write)
+    return len(writes)
 
 
 def _sha256(path: Path) -> str | None:

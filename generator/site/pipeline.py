@@ -527,7 +527,9 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     workers = jobs if jobs else default_jobs(len(to_render))
     # Consumed to the end: the worker processes (and their handles on the caches) are gone before
     # the caches are written.
-    rendered = render_many([(s, keys[s]) for s in to_render], context, render_context, arguments, workers)
+    made_there: dict[int, tuple] = {}  # what the workers made of each body's HTML besides (site/workers.py)
+    rendered = render_many([(s, keys[s]) for s in to_render], context, render_context, arguments, workers,
+                           made_there)
     for index, (post, post_errors) in enumerate(rendered):
         source = to_render[index]
         post = found[source] = _same_object(by_source.get(source), post, memory)
@@ -580,20 +582,25 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
         memory.seeded = delta
     if delta:
         tree.kept = dict(memory.manifest.entries)
+    from labpress.search.index import pagefind_version
+
+    # The posts' index (Pagefind runs in a thread from here on, while the pages render), and the
+    # masthead's search box.
+    search = write_search(site, config, tree, labels, cache_dir,
+                          defer=memory is not None, memo=memory.made_from if memory is not None else None,
+                          pagefind=_stage(memory, "pagefind", None, pagefind_version, tree),
+                          only=changed_posts if delta else None,
+                          texts={body: made[0] for body, made in made_there.items()})
     katex_dir = find_node_package("katex", site_dir)
     assets = _stage(memory, "theme", str(katex_dir), lambda: write_theme_static(config, katex_dir, tree), tree)
+    # The classes of each post's HTML, where the workers found them (for the faces a page preloads).
+    assets.know_classes({post.html: made_there[id(post.body)][1] for post in site.posts if id(post.body) in made_there})
     runtime = _stage(memory, "widgets", _widget_uses(site, memory, changed_posts if same_site else None),
                      lambda: write_widget_assets(site, config, tree), tree)
     _stage(memory, "static", None, lambda: write_site_static(site_dir, tree), tree)
     git = git_query() if git_query is not None else _ASK
     provenance, git = write_provenance(site, site_dir, out_dir, config, source_digests, tree, memory, git,
                                        only=changed_posts if delta else None)
-    from labpress.search.index import pagefind_version
-
-    search = write_search(site, config, tree, labels, cache_dir,  # the posts' index, and the masthead's search box
-                          defer=memory is not None, memo=memory.made_from if memory is not None else None,
-                          pagefind=_stage(memory, "pagefind", None, pagefind_version, tree),
-                          only=changed_posts if delta else None)
     if memory is not None:  # which posts' own files are not committed, as the listings mark them
         memory.pages["records"] = provenance
         memory.pages["uncommitted"] = _uncommitted(memory, provenance, changed_posts)
@@ -607,16 +614,16 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     tree.write_or_keep("sitemap.xml", _sitemap(site, memory))
     tree.write_or_keep(".nojekyll", "")
     rendered_pages = sorted(out for out, page in pages.items() if page.html is not None)
-    files = len(tree.kept.keys() | tree.files.keys())
     if memory is not None and replay and memory.result_sources is not None:
         shown = memory.result_sources  # the same files, and a post's path is its file's
     else:
         shown = [found[s].shown_path for s in sources]
-    result = {"pages": len(pages), "files": files, "sources": shown}
     if memory is None:
         katex.save()  # formulas of posts rendered again because their cached HTML was damaged
         cache.save()
         search.finish()  # the index Pagefind made meanwhile, into the tree
+        files = len(tree.kept.keys() | tree.files.keys())
+        result = {"pages": len(pages), "files": files, "sources": shown}
         publish(tree, out_dir, cache_dir)
         if stamp is not None:
             _record(site_dir, out_dir, cache_dir, stamp, inputs, reads, git, found.values(), cache, tree, result)
@@ -626,6 +633,8 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
             if post.key not in post_entries:
                 post_entries[post.key] = _post_inputs(post, cache, inputs.started_ns)
         memory.result_sources = shown
+        files = len(tree.kept.keys() | tree.files.keys())  # (the index as the last build left it, for now)
+        result = {"pages": len(pages), "files": files, "sources": shown}
         publish(tree, out_dir, cache_dir, shadow=memory.shadow, save=False)
         memory.last = True
         _remember(memory, site_dir, out_dir, cache_dir, stamp, inputs, reads, git, found, post_entries, tree,
@@ -794,8 +803,9 @@ def _remember(memory: BuildMemory, site_dir: Path, out_dir: Path, cache_dir: Pat
                     entries.setdefault((entry[0] == "folder", entry[1]), entry)
             for entry in files:
                 entries[(False, entry[1])] = entry
+            written = tree.written
             fresh.write(stamp_path, stamp, [list(e) for e in entries.values()], git, cache_dir,
-                        Manifest.file_for(cache_dir, out_dir), out_dir, tree.written, result)
+                        Manifest.file_for(cache_dir, out_dir), out_dir, written, {**result, "files": len(written)})
 
         pending.stamp = write_stamp
     elif cache_dir is not None:

@@ -116,7 +116,19 @@ def _die_with_parent(parent: int) -> None:
 def _render_in_worker(job: tuple[Path, str]):
     post, errors = render_one(_context, job)
     katex = _context.katex
-    return (post, errors, *katex.take_fresh())
+    return (post, errors, _made_here(post), *katex.take_fresh())
+
+
+def _made_here(post) -> tuple | None:
+    """What the build's own process would otherwise work out from the post's HTML, made here beside
+    the other posts: what the search index keeps of it (search/copies.py) and its elements' classes
+    (for the KaTeX faces its page preloads, theme/static.py). None when its page fills in references
+    to other posts (its HTML is not what the page shows)."""
+    from labpress.search.copies import body_text_html
+    from labpress.theme.static import class_sets
+
+    html = post.body.html
+    return None if not html or 'data-xref="' in html else (body_text_html(html), class_sets(html))
 
 
 def _main_reimportable() -> bool:
@@ -127,12 +139,14 @@ def _main_reimportable() -> bool:
     return path is None or os.path.isfile(path)
 
 
-def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_context, arguments: tuple, jobs: int):
+def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_context, arguments: tuple, jobs: int,
+                made_there: dict | None = None):
     """Yield (post, errors) for each (source, cache key), in order.
 
     With ``jobs`` > 1 the posts are rendered by that many worker processes, each
     set up by ``make_context(*arguments)``; formulas they typeset reach the
-    parent's KaTeX cache, so the next build finds them.
+    parent's KaTeX cache, so the next build finds them. ``made_there``: filled with what
+    the workers made of each post's HTML besides (``_made_here``), by ``id(post.body)``.
     """
     if jobs <= 1 or len(jobs_list) <= 1 or not _main_reimportable():
         for job in jobs_list:
@@ -149,8 +163,10 @@ def render_many(jobs_list: list[tuple[Path, str]], context: RenderContext, make_
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=spawn, initializer=_start_worker,
                                  initargs=(os.getpid(), make_context, arguments)) as pool:
-            for post, errors, *report in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
+            for post, errors, made, *report in pool.map(_render_in_worker, jobs_list, chunksize=chunk):
                 context.katex.absorb(*report)
+                if made is not None and made_there is not None:
+                    made_there[id(post.body)] = made
                 done += 1
                 yield post, errors
     except (BrokenProcessPool, OSError):

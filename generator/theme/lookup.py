@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from labpress.errors import ConfigError
@@ -66,11 +67,17 @@ def theme_layers(theme_dir: Path) -> list[Path]:
     ``theme_dir`` itself, then the theme of the same name that LabPress ships (as Hugo's layouts and
     MkDocs' ``custom_dir``). A theme LabPress does not ship is one folder, complete on its own."""
     theme_dir = Path(theme_dir)
-    layers = [theme_dir]
-    shipped = packaged_theme(theme_dir.name)
-    if shipped is not None and shipped.resolve() != theme_dir.resolve():
-        layers.append(shipped)
-    return layers
+    return [theme_dir, *_shipped_layer(str(theme_dir))]
+
+
+@lru_cache(maxsize=16)
+def _shipped_layer(theme_dir: str) -> tuple[Path, ...]:
+    """The packaged theme a theme folder falls back on (none: itself, or a theme LabPress does not
+    ship), found once per folder per process: a build asks for each post's provenance record."""
+    shipped = packaged_theme(Path(theme_dir).name)
+    if shipped is not None and shipped.resolve() != Path(theme_dir).resolve():
+        return (shipped,)
+    return ()
 
 
 def theme_file(theme_dir: Path, relative: str) -> Path:

@@ -11,7 +11,7 @@ reads from their class names and KaTeX's stylesheet (``ThemeStatic.katex_fonts_f
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from labpress.errors import ConfigError
@@ -31,13 +31,21 @@ class ThemeStatic:
     # Which KaTeX font a formula's classes call for, from KaTeX's stylesheet: (the selector's compounds,
     # each the classes one element must have, font URL); the base face (no compounds) first.
     katex_fonts: tuple[tuple[tuple[tuple[str, ...], ...], str], ...] = ()
+    # The class sets of HTML looked at elsewhere (``class_sets``, by the HTML): see ``know_classes``.
+    _known: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def know_classes(self, known: dict[str, frozenset]) -> None:
+        """``class_sets`` of some HTML, made already (where a post was rendered), by the HTML; the ones
+        known before are forgotten."""
+        self._known.clear()
+        self._known.update(known)
 
     def katex_fonts_for(self, html: str) -> list[str]:
         """The URLs of the KaTeX fonts the formulas in ``html`` use: the base face and the italic of
         variables (which nearly every formula uses) first, then the others in KaTeX's order."""
-        # Each element's classes, once per distinct class attribute (a post repeats a few hundred
-        # of them thousands of times), and for each class the elements that have it.
-        elements = {frozenset(value.split()) for value in set(_CLASS_VALUE.findall(html))}
+        elements = self._known.get(html) if self._known else None
+        if elements is None:
+            elements = class_sets(html)
         having: dict[str, list[frozenset]] = {}
         for classes in elements:
             for name in classes:
@@ -60,7 +68,17 @@ class ThemeStatic:
         return sorted(fonts, key=lambda url: (url != self.katex_fonts[0][1], not url.endswith("/KaTeX_Math-Italic.woff2")))
 
 
+def class_sets(html: str) -> frozenset[frozenset[str]]:
+    """The classes of each element of ``html`` that has a class attribute, once per distinct set (a
+    post repeats a few hundred of them thousands of times)."""
+    values = _SPACE_CLASS.findall(html)  # a literal start: much faster than any whitespace before it
+    if html.count('class="') != len(values):  # one not after a plain space (or not closed): look again
+        values = _CLASS_VALUE.findall(html)
+    return frozenset(frozenset(value.split()) for value in set(values))
+
+
 _CLASS_VALUE = re.compile(r'\sclass="([^"]*)"')
+_SPACE_CLASS = re.compile(r' class="([^"]*)"')
 _FONT_FACE = re.compile(r"@font-face\s*\{([^{}]*)\}")
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
 _WOFF2 = re.compile(r"url\(['\"]?([^'\")]*\.woff2)['\"]?\)")
