@@ -936,6 +936,19 @@ def _drag_result(fig: str, seconds: float, moves: int, t_start: float, t_end: fl
     }
 
 
+def _traced_sweep(page, context, fig: str, points: list[tuple[float, float]], seconds: float):
+    """A drag through `points` under the Chromium trace, until every render it posted is on screen:
+    (moves, its start and end on the page's clock, the trace's events, the clock's sync mark, what the
+    page recorded)."""
+    trace = Trace(context, page, DRAG_TRACE_CATEGORIES)
+    trace.start()
+    sync = _sync_clock(page)
+    moves, t_start, t_end = _sweep(page, points, seconds)
+    wait_for(page, SETTLED_JS, fig, 30, "the last frame of the drag")
+    events = trace.stop()
+    return moves, t_start, t_end, events, sync, instrument(page)
+
+
 def _sync_clock(page) -> tuple[float, float]:
     """(performance.now() of a user-timing mark, its name): the trace's clock is read from the mark."""
     name = f"lp-bench-sync-{time.monotonic_ns()}"
@@ -1026,13 +1039,7 @@ def drag(page, widget: dict, control: dict, seconds: float, context) -> dict:
     points = _slider_points(page, widget, control)
     coalesced_before = int(page.evaluate("(id) => document.getElementById(id).dataset.coalesced || 0", fig))
 
-    trace = Trace(context, page, DRAG_TRACE_CATEGORIES)
-    trace.start()
-    sync = _sync_clock(page)
-    moves, t_start, t_end = _sweep(page, points, seconds)
-    wait_for(page, SETTLED_JS, fig, 30, "the last frame of the drag")
-    events = trace.stop()
-    b = instrument(page)
+    moves, t_start, t_end, events, sync, b = _traced_sweep(page, context, fig, points, seconds)
     coalesced = int(page.evaluate("(id) => document.getElementById(id).dataset.coalesced || 0", fig)) - coalesced_before
 
     inputs = [i for i in b["inputs"] if i["id"] == fig and i["tInput"] >= t_start]
@@ -1083,13 +1090,7 @@ def drag_handle(page, widget: dict, control: dict, seconds: float, context) -> d
     points = [client(x0, y0)] + [client(x, y) for x, y in grid[1:]]
     targets = [(x0, y0)] + grid[1:]
 
-    trace = Trace(context, page, DRAG_TRACE_CATEGORIES)
-    trace.start()
-    sync = _sync_clock(page)
-    moves, t_start, t_end = _sweep(page, points, seconds)
-    wait_for(page, SETTLED_JS, fig, 30, "the last frame of the drag")
-    events = trace.stop()
-    b = instrument(page)
+    moves, t_start, t_end, events, sync, b = _traced_sweep(page, context, fig, points, seconds)
 
     # Move k of the sweep went to path[k % len(path)]; the browser's samples are matched to the moves in order.
     path = list(range(1, len(points))) + list(range(len(points) - 2, 0, -1))
