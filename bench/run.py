@@ -138,6 +138,7 @@ def bench_labpress(site: Path, runs: int) -> dict:
     for case, measured in warm.items():
         seconds = statistics.median(m["seconds"] for m in measured)
         cases[f"{case}_serve"] = {"seconds": seconds, "runs": [round(m["seconds"], 4) for m in measured],
+                                  "after_seconds": statistics.median(m["after_seconds"] for m in measured),
                                   "pages": measured[0]["pages"], "pages_per_second": measured[0]["pages"] / seconds,
                                   "rendered_posts": measured[-1]["rendered_posts"],
                                   "rendered_pages": measured[-1]["rendered_pages"]}
