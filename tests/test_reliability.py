@@ -246,6 +246,31 @@ def test_a_killed_writer_leaves_a_journal_that_is_rolled_back(site, tmp_path):
 # --------------------------------------------------------------------------- publishing in one step
 
 
+def test_files_that_come_late_are_published_with_the_rest_in_one_step(tmp_path):
+    """A clean build stages its pages while the search index is still being made (publish's ``late``):
+    the output folder appears only once the late files are in, with what they changed or removed."""
+    from labpress.site.output import OutputTree, publish
+
+    out = tmp_path / "build"
+    staged = OutputTree()
+    staged.write("index.html", "home")
+    staged.write("a/index.html", "first version")
+    staged.write("gone.txt", "soon removed")
+    seen = []
+
+    def late():
+        seen.append(out.exists())
+        staged.write("assets/pagefind/index.pf", b"index")
+        staged.write("a/index.html", "second version")
+        del staged.files["gone.txt"]
+
+    publish(staged, out, None, late=late)
+    assert seen == [False]  # nothing published before the late files came
+    assert tree(out) == {"index.html": b"home", "a/index.html": b"second version",
+                         "assets/pagefind/index.pf": b"index"}
+    assert leftovers(out) == []
+
+
 def test_unchanged_files_are_hard_links_and_a_no_change_build_touches_nothing(site):
     small_site(site)
     assert site.build().returncode == 0

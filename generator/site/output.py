@@ -32,6 +32,7 @@ import re
 import shutil
 import sys
 import tempfile
+from typing import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,15 +170,26 @@ class Manifest:
 
 
 def publish(tree: OutputTree, out_dir: Path, cache_dir: Path | None, shadow: "Shadow | None" = None,
-            save: bool = True) -> None:
+            save: bool = True, late: Callable[[], None] | None = None) -> None:
     """Put the build in ``tree`` into ``out_dir`` in one step, and record it in the manifest (with
     ``save``; else the caller saves it later with ``save_manifest``). With a ``shadow`` that is in
-    place, only the files that differ from it are written (see ``Shadow``)."""
+    place, only the files that differ from it are written (see ``Shadow``).
+
+    ``late``: called before the output folder changes, to add the files still to come (the search
+    index, which Pagefind makes meanwhile). When there is no previous build to keep files from, the
+    tree's files are written into the staging folder first, while those are awaited."""
     out_dir = out_dir.resolve()
     recover(out_dir, keep=shadow.path if shadow is not None else None)  # (not this process's shadow)
     previous = tree.previous if tree.previous is not None and tree.previous.out_dir == out_dir else None
     if tree.kept and previous is None:
         raise ValueError("files kept from a previous build need that build in place")
+    if late is not None and previous is None and shadow is None:
+        _stage_and_exchange(tree, out_dir, set(), late)
+        if cache_dir is not None and save:
+            save_manifest(tree, out_dir, cache_dir)
+        return
+    if late is not None:
+        late()
     if not (shadow is not None and shadow.ready() and shadow.publish(tree)):
         if shadow is not None:
             shadow.forget()  # made again from this build (Shadow.make)
@@ -394,20 +406,35 @@ def _remove_tree(folder: Path) -> None:
         folder.unlink(missing_ok=True)
 
 
-def _stage_and_exchange(tree: OutputTree, out_dir: Path, linkable: set[str]) -> None:
+def _stage_and_exchange(tree: OutputTree, out_dir: Path, linkable: set[str],
+                        late: Callable[[], None] | None = None) -> None:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
         folders: set[Path] = {staging}
-        for relative in tree.written:
-            target = staging / relative
-            if target.parent not in folders:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                folders.add(target.parent)
-            if relative in linkable and _link(out_dir / relative, target):
-                continue
-            with open(target, "wb") as handle:
-                handle.write(tree.files[relative] if relative in tree.files else tree.read_previous(relative))
+        staged: set[str] = set()
+        for _round in range(2):
+            for relative in tree.written:
+                if relative in staged:
+                    continue
+                staged.add(relative)
+                target = staging / relative
+                if target.parent not in folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    folders.add(target.parent)
+                if relative in linkable and _link(out_dir / relative, target):
+                    continue
+                with open(target, "wb") as handle:
+                    handle.write(tree.files[relative] if relative in tree.files else tree.read_previous(relative))
+            if late is None:
+                break
+            late, call = None, late
+            before = {relative: tree.files.get(relative) for relative in staged}
+            call()  # the files still to come, into the tree: staged in the second round
+            wanted = set(tree.written)
+            for relative in sorted(staged - wanted):  # no longer in the tree
+                (staging / relative).unlink()
+            staged = {relative for relative in staged & wanted if tree.files.get(relative) is before[relative]}
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
         if out_dir.exists():
             _exchange(staging, out_dir)

@@ -558,11 +558,12 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
 
     labels = _labels(site, memory, changed_posts if same_site else None)  # @post-SLUG#label references
     errors.extend(check_post_references(site.posts, labels))
-    if memory is None or errors:
-        katex.save()
-        cache.save()  # before any error is raised: the posts that rendered well are kept
     if errors:
+        katex.save()
+        cache.save()  # before the errors are raised: the posts that rendered well are kept
         raise ContentErrors(errors)
+    # Otherwise the caches are written once the search index is on its way (below, or in finish()
+    # with a memory): Pagefind is the last step to end, so it starts as early as it can.
 
     if replay:
         theme_digest = memory.theme_digest
@@ -619,12 +620,13 @@ def _build(site_dir: Path, out_dir: Path, drafts: bool, use_cache: bool, progres
     else:
         shown = [found[s].shown_path for s in sources]
     if memory is None:
-        katex.save()  # formulas of posts rendered again because their cached HTML was damaged
+        katex.save()  # the formulas and posts this build made (after the index started: see above)
         cache.save()
-        search.finish()  # the index Pagefind made meanwhile, into the tree
+        # The index Pagefind makes meanwhile comes into the tree last (search.finish waits for it);
+        # a clean build writes the rest of the tree into its staging folder while it waits.
+        publish(tree, out_dir, cache_dir, late=search.finish)
         files = len(tree.kept.keys() | tree.files.keys())
         result = {"pages": len(pages), "files": files, "sources": shown}
-        publish(tree, out_dir, cache_dir)
         if stamp is not None:
             _record(site_dir, out_dir, cache_dir, stamp, inputs, reads, git, found.values(), cache, tree, result)
     else:
