@@ -6,7 +6,13 @@ Behaviour only, never speed (bench/reader.py measures that): during a burst of s
 one render is in flight and only the latest state is drawn; a reply older than the frame on screen
 is dropped; a new frame changes only the elements that differ and leaves the runtime's own
 attributes on a handle alone; applying frames does not move the page; a real mouse drag ends on the
-kernel's frame for where the pointer let go, with the x and y fields showing that point.
+kernel's frame for where the pointer let go, with the x and y fields showing that point. A slider
+dragged by its thumb or its track, left to right or right to left, takes at every pointer position
+the value a plain range input beside it takes from the browser itself at the same position, from the
+runtime's raw-update path (the browser finds the value already there and sends no input event of
+its own), with one change event at the release as the browser sends; the live widget draws those
+states and a pre-computed frames widget shows each one's frame while the thumb is still held; the
+keyboard moves a slider as before.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 # can hand an old one back, and how many pointerrawupdate events the page saw.
 INIT_JS = r"""
 (() => {
-  const lp = window.__lpTest = {pending: 0, posted: 0, answered: 0, inFlight: 0, maxInFlight: 0, replies: [],
+  const lp = window.__lpTest = {pending: 0, posted: 0, answered: 0, inFlight: 0, maxInFlight: 0, replies: [], states: [],
                                 worker: null, raw: 0, rawListeners: 0, rawListenersHeld: null, violations: []};
   document.addEventListener('pointerrawupdate', () => { lp.raw += 1; }, {capture: true, passive: true});
   // The page's own pointerrawupdate listeners (the runtime's), counted as they come and go.
@@ -57,7 +63,7 @@ INIT_JS = r"""
     }
     postMessage(message, ...rest) {
       if (message && message.type === 'render') {
-        lp.pending += 1; lp.posted += 1; lp.inFlight += 1;
+        lp.pending += 1; lp.posted += 1; lp.inFlight += 1; lp.states.push(message.state);
         lp.maxInFlight = Math.max(lp.maxInFlight, lp.inFlight);
       }
       return super.postMessage(message, ...rest);
@@ -324,3 +330,158 @@ def test_a_stage_changed_behind_the_runtime_still_gets_the_whole_frame(live_page
     target = 0.9 if slope != 0.9 else -0.9
     page.evaluate("([id, t]) => window.labpress.widgets.get(id).render({slope: t})", [LIVE, target])
     wait_settled(page, LIVE, widget, expect_state={**before["state"], "slope": target})
+
+
+# --------------------------------------------------------------------------- a slider's held thumb
+
+# A plain range input with the slider's attributes, box and value, outside any widget (the runtime
+# never drives it), fixed near the bottom of the window: the browser's own behaviour to compare
+# with. Both inputs log their input events (trusted or the runtime's) and change events.
+REFERENCE_JS = r"""
+([id, name, dir]) => {
+  const slider = document.querySelector(`#${id} input[type=range][data-control="${name}"]`);
+  slider.scrollIntoView({block: 'center', behavior: 'instant'}); // and the reference far below it
+  document.getElementById('lp-reference')?.remove();
+  const ref = document.createElement('input');
+  ref.type = 'range';
+  ref.id = 'lp-reference';
+  for (const a of ['min', 'max', 'step']) ref.setAttribute(a, slider.getAttribute(a));
+  ref.value = slider.value;
+  const box = slider.getBoundingClientRect();
+  Object.assign(ref.style, {position: 'fixed', left: `${box.left}px`, top: `${innerHeight - box.height - 20}px`,
+                            width: `${box.width}px`, height: `${box.height}px`, margin: '0', zIndex: 10});
+  document.body.append(ref);
+  if (dir) { slider.dir = dir; ref.dir = dir; } else { slider.removeAttribute('dir'); }
+  window.__lpSlide = {};
+  for (const [key, el] of [['widget', slider], ['reference', ref]]) {
+    const log = window.__lpSlide[key] = [];
+    el.addEventListener('input', (e) => log.push([e.isTrusted ? 'input' : 'runtime-input', el.value]));
+    el.addEventListener('change', (e) => log.push(['change', el.value]));
+    el.addEventListener('pointerdown', () => log.push(['press', el.value]));
+  }
+  const r = ref.getBoundingClientRect();
+  return {slider: [box.left, box.top, box.width, box.height], reference: [r.left, r.top, r.width, r.height]};
+}
+"""
+
+NEXT_FRAME_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+
+
+def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[float, float]], each=None) -> list[str]:
+    """Press at `press`, move the mouse through `moves` (the button held), let go; the input's value
+    after each move (once the frame after it has been drawn); `each(value)` runs there too."""
+    values = []
+    page.mouse.move(*press)
+    page.mouse.down()
+    for x, y in moves:
+        page.mouse.move(x, y)
+        page.evaluate(NEXT_FRAME_JS)
+        values.append(page.evaluate("(s) => document.querySelector(s).value", selector))
+        if each:
+            each(values[-1])
+    page.mouse.up()
+    page.evaluate(NEXT_FRAME_JS)
+    return values
+
+
+def slide_both(page, fig: str, name: str, dir: str | None, where: str, each=None):
+    """The same drag on the widget's slider and on the reference beside it: (the widget's values,
+    the reference's, both event logs). `where`: the press lands on the thumb or on the track."""
+    boxes = page.evaluate(REFERENCE_JS, [fig, name, dir])
+    (left, top, width, height), (_, ref_top, _, ref_height) = boxes["slider"], boxes["reference"]
+    lo, hi, value = (float(v) for v in page.evaluate(
+        "(s) => { const e = document.querySelector(s); return [e.min, e.max, e.value]; }",
+        f"#{fig} input[type=range][data-control='{name}']"))
+    frac = (value - lo) / (hi - lo)
+    if dir == "rtl":
+        frac = 1 - frac
+    thumb = left + 8 + frac * (width - 16)
+    start = thumb if where == "thumb" else (left + 0.8 * width if frac < 0.5 else left + 0.2 * width)
+    # Across the track and past both ends, on fractional pixels, once leaving the input upwards.
+    xs = [start + k * 9.37 for k in range(1, 12)] + [left + width + 30, left + width - 3.3]
+    xs += [left + width - 11.1 - k * 13.71 for k in range(0, int(width / 13.71))] + [left - 25, left + 6.6, left + 31.07]
+    moves = [(x, (-35 if k == 5 else 0)) for k, x in enumerate(xs)]
+    mid, ref_mid = top + height / 2, ref_top + ref_height / 2
+    got = slide(page, f"#{fig} input[type=range][data-control='{name}']", (start, mid), [(x, mid + dy) for x, dy in moves], each)
+    focused = page.evaluate("(s) => document.querySelector(s) === document.activeElement",
+                            f"#{fig} input[type=range][data-control='{name}']")
+    want = slide(page, "#lp-reference", (start, ref_mid), [(x, ref_mid + dy) for x, dy in moves])
+    logs = {**page.evaluate("() => window.__lpSlide"), "focused": focused}
+    page.evaluate("([id, name]) => { document.getElementById('lp-reference').remove();"
+                  " document.querySelector(`#${id} input[data-control=\"${name}\"]`).removeAttribute('dir'); }", [fig, name])
+    return got, want, logs
+
+
+def check_like_the_browser(got: list[str], want: list[str], logs: dict, distinct: int = 10) -> None:
+    assert got == want, f"the widget's slider took other values than a plain range input:\n{got}\n{want}"
+    assert len(set(got)) >= distinct, f"the drag went through too few values: {got}"
+    widget, reference = logs["widget"], logs["reference"]
+    after = widget[next(i for i, e in enumerate(widget) if e[0] == "press") + 1:]
+    if after and after[0][0] == "input":  # a press on the track: the browser moves the thumb there itself
+        after = after[1:]
+    # From then on every value came from the runtime: the browser found each already set.
+    assert not [e for e in after if e[0] == "input"], f"the browser moved the held thumb itself: {widget}"
+    assert any(e[0] == "runtime-input" for e in after), f"the runtime did not drive the slider: {widget}"
+    assert any(e[0] == "input" for e in reference)
+    # One change event, at the release, with the last value: as the browser sends it.
+    for log in (widget, reference):
+        changes = [i for i, e in enumerate(log) if e[0] == "change"]
+        assert len(changes) == 1 and changes[0] == len(log) - 1 and log[-1][1] == got[-1], log
+
+
+@pytest.mark.parametrize("dir, where", [(None, "thumb"), ("rtl", "thumb"), (None, "track")])
+def test_a_held_slider_takes_the_browsers_values_and_draws_them(live_page, dir, where):
+    page, widget = live_page, load_widget(WIDGETS[LIVE])
+    start, _ = wait_settled(page, LIVE, widget)
+    before = page.evaluate("() => window.__lpTest.states.length")
+    held = []
+    got, want, logs = slide_both(page, LIVE, "slope", dir, where,
+                                 each=lambda _: held.append(page.evaluate("() => window.__lpTest.rawListeners")))
+    check_like_the_browser(got, want, logs)
+    # Raw pointer updates are listened to only while the thumb is held.
+    assert set(held) == {1} and page.evaluate("() => window.__lpTest.rawListeners") == 0, held
+    # The live widget asked the kernel for the states the thumb went through, and ends on the last one.
+    asked = [s["slope"] for s in page.evaluate("(n) => window.__lpTest.states.slice(n)", before)]
+    assert asked and set(asked) <= {float(v) for v in got}, (asked, got)
+    snap, _ = wait_settled(page, LIVE, widget, expect_state={**start["state"], "slope": float(got[-1])})
+    assert snap["runtimeState"]["slope"] == float(got[-1])
+    assert snap["sliderText"]["slope"][1].startswith(got[-1]), snap["sliderText"]
+    assert logs["focused"], "the press left the slider without the focus"
+
+
+def test_the_keyboard_moves_a_slider_as_before(live_page):
+    page, widget = live_page, load_widget(WIDGETS[LIVE])
+    slider = page.locator(f"#{LIVE} input[type=range][data-control='slope']")
+    start, _ = wait_settled(page, LIVE, widget)
+    for keys, want in ((["Home"], -2.0), (["ArrowRight", "ArrowRight", "ArrowUp"], -1.7), (["PageUp"], None), (["End"], 2.0),
+                       (["ArrowLeft"], 1.9)):
+        slider.focus()
+        value = float(slider.input_value())
+        for key in keys:
+            page.keyboard.press(key)
+        now = float(slider.input_value())
+        assert now != value, f"{keys} did not move the slider"
+        if want is not None:
+            assert now == want, (keys, now)
+        wait_settled(page, LIVE, widget, expect_state={**start["state"], "slope": now})
+    assert slider.get_attribute("aria-valuenow") is None  # the native input is its own accessible value
+    assert page.evaluate("(s) => document.querySelector(s).matches(':focus')",
+                         f"#{LIVE} input[type=range][data-control='slope']")
+
+
+def test_a_frames_widget_shows_each_held_value_s_frame(live_page):
+    page, fig = live_page, "widget-decay-1"
+    widget = load_widget("decay")
+    page.locator(f"#{fig}").scroll_into_view_if_needed()
+    wait_settled(page, fig, widget)
+    initial = page.locator(f"#{fig} input[type=range][data-control='rate']").input_value()
+    seen = []
+
+    def shows(value: str) -> None:  # the frame for the value, while the thumb is still held
+        snap, _ = wait_settled(page, fig, widget, expect_state={"rate": float(value)})
+        if snap["source"] is not None or value != initial:  # before its first move, the build's own frame
+            seen.append(snap["source"])
+
+    got, want, logs = slide_both(page, fig, "rate", None, "thumb", each=shows)
+    check_like_the_browser(got, want, logs, distinct=9)  # every one of the nine states
+    assert set(seen) == {"frames"}, seen

@@ -1,7 +1,9 @@
 // LabPress widget runtime: a widget's controls on the page. The form's sliders, toggles,
 // choices, point fields and seed buttons, and the point handles in the SVG (pointer dragging
 // and arrow keys): their events become widget.set(name, value), and the widget's state is put
-// back into them. The rules (what a value means, where a key moves a point) are contract.js's.
+// back into them. A slider whose thumb is held follows the pointer's raw updates (the browser's own
+// value comes a frame later). The rules (what a value means, where a key moves a point, where a
+// pointer puts a slider) are contract.js's and frames.js's.
 //
 // Nothing runs at import. A Controls is made per widget, which gives it figure, form, stage, id,
 // controls, byName, state (read afresh each time: the widget may replace it), unavailable,
@@ -10,12 +12,17 @@
 import {
   choicePicks, choiceValue, keyedPoint, nextSeed, pointField, pointOf, sliderSuffix, snapPoint, stateFromForm, typedPoint,
 } from "./contract.js";
-import { readScale, tidy } from "./frames.js";
+import { RANGE_THUMB_PX, rangeValueAt, readScale, tidy } from "./frames.js";
 
 const HANDLE_HELP = "Drag the point, or use the arrow keys to move it (hold Shift for bigger steps). " +
   "The x and y fields with the controls set it exactly.";
 // What the runtime writes on a kernel's handle (decorateHandles): a new frame leaves these alone.
 const HANDLE_OWN = new Set(["role", "aria-roledescription", "aria-describedby", "tabindex", "aria-disabled", "data-label"]);
+
+// Range inputs whose drag the browser drew otherwise than rangeValueAt (a restyled thumb, a zoomed
+// page, another engine): their drags are left to the browser from then on.
+const unlike = new WeakSet();
+const HELD_SLIDER = "onpointerrawupdate" in globalThis ? "pointerrawupdate" : "pointermove";
 
 const isHandle = (el) => el.localName === "circle" && el.classList.contains("lp-handle") && el.hasAttribute("data-control");
 
@@ -34,6 +41,9 @@ export class Controls {
     this.keep = (el, name, value) => this.keepAttribute(el, name, value); // patch.js's keep
     this.staleFields = null; // a point control whose x and y fields wait for the next pointermove
     this.onMove = (event) => this.onPointerMove(event);
+    this.slide = null; // a slider's thumb held with a pointer (onSliderDown)
+    this.onSlideMove = (event) => this.onSliderMove(event);
+    this.onSlideEnd = (event) => this.endSlide(event);
 
     // The build's frame is not read back (serialising a large figure is not free): only where it
     // drew the handles is kept.
@@ -133,8 +143,9 @@ export class Controls {
     // What wakes the widget (a press, the focus, a resting pointer) is widget.js's bindIntent.
     if (this.form) {
       this.form.addEventListener("submit", (event) => event.preventDefault()); // when it is a <form>
-      this.form.addEventListener("input", (event) => this.onFormInput(event.target));
+      this.form.addEventListener("input", (event) => this.onFormInput(event.target, event));
       this.form.addEventListener("change", (event) => this.onFormChange(event.target));
+      this.form.addEventListener("pointerdown", (event) => this.onSliderDown(event));
       this.form.addEventListener("click", (event) => {
         const button = event.target.closest?.("button[data-control]");
         if (button && this.form.contains(button)) this.onSeed(button);
@@ -153,16 +164,17 @@ export class Controls {
     }
   }
 
-  onFormInput(target) {
+  onFormInput(target, event) {
     const w = this.widget;
     const name = target?.dataset?.control;
     const control = w.byName.get(name);
     if (!control || w.unavailable) return;
     if (control.kind === "slider" && target.type === "range") {
+      if (event?.isTrusted && this.slide?.input === target) this.browserMoved(target);
       const value = Number(target.value);
       if (!Number.isFinite(value)) return;
       this.showSliderValue(name, target);
-      w.set(name, value);
+      if (w.state[name] !== value) w.set(name, value); // the same value again (a held thumb's) asks for nothing
     } else if (control.kind === "point" && target.type === "number") {
       const typed = target.valueAsNumber;
       if (!Number.isFinite(typed)) return; // half-typed: wait for more
@@ -191,6 +203,103 @@ export class Controls {
     const next = nextSeed(control, button.value, w.state[control.name]);
     button.value = String(next);
     w.set(control.name, next);
+  }
+
+  // ------------------------------------------------ a slider's thumb held with a pointer
+
+  /**
+   * A press on a slider (its thumb or its track) with the primary button. The browser keeps doing
+   * all it does (the focus, a press on the track moving the thumb there, the keyboard, what
+   * assistive technology reads); only while the pointer stays down does the runtime also put the
+   * value where the pointer is, from each raw pointer update, as the browser itself would at the
+   * next frame (rangeValueAt), and send it on as the browser's `input` event would. The browser then
+   * finds the value already there and sends nothing more.
+   */
+  onSliderDown(event) {
+    const input = event.target;
+    const control = input?.type === "range" ? this.widget.byName.get(input.dataset?.control) : null;
+    if (!control || control.kind !== "slider" || this.widget.unavailable || input.disabled) return;
+    if (!event.isPrimary || event.button !== 0 || unlike.has(input)) return;
+    const track = this.sliderTrack(input);
+    if (!track) return;
+    this.releaseSlide();
+    const attributes = {};
+    for (const name of ["min", "max", "step", "value"]) attributes[name] = input.getAttribute(name);
+    // `start`: the value a change event compares with (a press on the track moves the thumb after this).
+    this.slide = { pointerId: event.pointerId, input, track, attributes, start: input.value, set: null, x: null,
+      browser: false };
+    window.addEventListener(HELD_SLIDER, this.onSlideMove, { passive: true });
+    for (const type of ["pointerup", "pointercancel"]) window.addEventListener(type, this.onSlideEnd, { passive: true });
+  }
+
+  /**
+   * Where the slider's track is on screen, read once per drag: its content box, or null when the
+   * runtime would not know where the browser puts the thumb (a restyled thumb, a vertical slider, a
+   * transformed or zoomed input).
+   */
+  sliderTrack(input) {
+    const style = getComputedStyle(input);
+    if (!["auto", "slider-horizontal"].includes(style.appearance || style.webkitAppearance)) return null;
+    if (!String(style.writingMode).startsWith("horizontal")) return null;
+    const box = input.getBoundingClientRect();
+    const px = (name) => Number.parseFloat(style.getPropertyValue(name)) || 0;
+    const insetLeft = px("border-left-width") + px("padding-left");
+    const insets = insetLeft + px("border-right-width") + px("padding-right");
+    const width = px("width") - (style.boxSizing === "border-box" ? insets : 0);
+    if (!(width > 0) || Math.abs(width + insets - box.width) > 0.05) return null; // scaled: not the layout's pixels
+    return { left: box.left + insetLeft, width, thumb: RANGE_THUMB_PX, rtl: style.direction === "rtl" };
+  }
+
+  onSliderMove(event) {
+    const slide = this.slide;
+    if (!slide || event.pointerId !== slide.pointerId) return;
+    if (!(event.buttons & 1)) { // let go where the page did not see it (outside the window, say)
+      this.endSlide(event);
+      return;
+    }
+    if (this.widget.unavailable || slide.input.disabled) return;
+    const value = rangeValueAt(event.clientX, slide.track, slide.attributes);
+    slide.x = event.clientX;
+    if (value === null || value === slide.input.value) return;
+    slide.input.value = value;
+    slide.set = slide.input.value;
+    // What the browser's own event would do, now: the value shown, the state set, the frame asked for.
+    slide.input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+
+  /**
+   * The browser moved a held thumb itself (its own `input` event). After a value of the runtime's,
+   * it means the browser saw the pointer elsewhere than rangeValueAt: the rest of the drag, and
+   * the input's later drags, are the browser's.
+   */
+  browserMoved(input) {
+    const slide = this.slide;
+    slide.browser = true; // the browser sends its own change event at the release
+    if (slide.set === null || slide.x === null) return; // the press itself (on the track)
+    if (input.value === rangeValueAt(slide.x, slide.track, slide.attributes)) return;
+    unlike.add(input);
+    window.removeEventListener(HELD_SLIDER, this.onSlideMove);
+    slide.set = null;
+  }
+
+  endSlide(event) {
+    const slide = this.slide;
+    if (!slide || event.pointerId !== slide.pointerId) return;
+    this.releaseSlide();
+    // A value set by script is no change of the reader's, so when the browser set none of its own
+    // during the press (as it does for a press on the track), it sends no change event at the
+    // release: the runtime sends it, as the browser would have.
+    const input = slide.input;
+    if (slide.set !== null && !slide.browser && input.value !== slide.start) {
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  releaseSlide() {
+    if (!this.slide) return;
+    window.removeEventListener(HELD_SLIDER, this.onSlideMove);
+    for (const type of ["pointerup", "pointercancel"]) window.removeEventListener(type, this.onSlideEnd);
+    this.slide = null;
   }
 
   // ------------------------------------------------ point handles (pointer + keyboard)
