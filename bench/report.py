@@ -147,6 +147,13 @@ def build_table(size: dict) -> list[str]:
                     " clean build." if {"hugo", "pelican"} & set(peers) else "")
                  + " The `labpress serve` rows have no peer figure: Hugo's own server (`hugo server`, which"
                  " rebuilds in memory) is not measured."]
+    after = lp["one_edit_serve"].get("after_seconds")
+    if after is not None:
+        rows += ["", "A `labpress serve` row is one build in a process that keeps its builds in memory, as the"
+                 " server does, timed from the start of the build to its pages published, which is when open"
+                 " pages reload. The server then writes the caches and the manifest, and Pagefind brings the"
+                 f" search index up to date in the background: {seconds(after)} more after a one-post edit"
+                 " (median), waited for before the next edit."]
     rows += ["", "Peak memory of the largest process (MB):", "",
              "| case | LabPress |" + "".join(f" {PEER_NAMES[t]} |" for t in peers), "|---|---|" + "---|" * len(peers)]
     for case, label in (("clean", "clean build"), ("no_change", "no-change rebuild")):
