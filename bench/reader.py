@@ -382,7 +382,7 @@ INSTRUMENT_JS = r"""
     if (!fig) return;
     const raw = B.raw && B.raw.t <= e.timeStamp ? B.raw : null;
     B.inputs.push({id: fig.id, t: raw ? raw.t : e.timeStamp, tInput: e.timeStamp, raw: raw ? raw.type : "input",
-                   value: e.target.value});
+                   value: e.target.value, trusted: e.isTrusted});
   }, {capture: true, passive: true});
 
   const Native = window.Worker;
@@ -955,9 +955,12 @@ def _sync_clock(page) -> tuple[float, float]:
     return page.evaluate("(name) => performance.mark(name).startTime", name), name
 
 
-def _slider_points(page, widget: dict, control: dict) -> list[tuple[float, float]]:
+def _slider_points(page, widget: dict, control: dict) -> tuple[list[tuple[float, float]], list[float]]:
     """Where the pointer goes to sweep a slider one step at a time: from the thumb's place to the
-    right end, back to the left end and up to where it started (the slider scrolled into view)."""
+    right end, back to the left end and up to where it started (the slider scrolled into view); and
+    the slider's value at each of those places. Each place is the middle of its value's stretch of
+    the track (the thumb's centre travels the track less half a 16 px thumb at each end), so every
+    move of the sweep puts the slider at a new value, which names the move."""
     slider = reach(page, slider_selector(widget, control))
     box = slider.bounding_box()
     states = round((control["max"] - control["min"]) / control["step"]) + 1
@@ -968,25 +971,45 @@ def _slider_points(page, widget: dict, control: dict) -> list[tuple[float, float
     index = round(frac * (states - 1))
     y = box["y"] + box["height"] / 2
     order = list(range(index, states)) + list(range(states - 2, -1, -1)) + list(range(1, index + 1))
-    return [(left + i * step_px, y) for i in order]
+    return [(left + i * step_px, y) for i in order], [round(control["min"] + i * control["step"], 10) for i in order]
+
+
+def _slider_moves(b: dict, fig: str, t_start: float, points: list[tuple[float, float]], values: list[float],
+                  moves: int) -> list[dict]:
+    """Each move of a slider sweep the browser reported: the timeStamp of its pointer sample (every
+    coalesced sample of the pointermove events is recorded; a pointerrawupdate carries the same
+    timeStamp as its sample), the value it put the slider at, and its number k in the sweep. The
+    samples are matched to the moves in order, by where they went (_sweep: move k goes to
+    path[k % len(path)])."""
+    path = list(range(1, len(points))) + list(range(len(points) - 2, 0, -1))
+    samples = [m for m in b["moves"] if m["id"] == fig and m["t"] >= t_start]
+    timed, j = [], 0
+    for k in range(moves):
+        px, py = points[path[k % len(path)]]
+        while j < len(samples) and not (abs(samples[j]["x"] - px) < 0.5 and abs(samples[j]["y"] - py) < 0.5):
+            j += 1
+        if j == len(samples):
+            break
+        timed.append({"t": samples[j]["t"], "value": values[path[k % len(path)]], "k": k})
+        j += 1
+    return timed
 
 
 # A pre-computed frames widget during a drag: every change of its stage, readouts or caption is a new
 # frame, put in by the input handler itself; stamped, like the others, after the next rendering step,
 # and timed from the pointer event behind the last input before it.
 ARM_DRAG_FRAMES_JS = r"""
-(id) => {
+([id, name]) => {
   const B = window.__lpBench;
   const fig = document.getElementById(id);
+  const slider = fig.querySelector(`input[type=range][data-control="${name}"]`);
   B.dragFrames = [];
   if (B.dragObserver) B.dragObserver.disconnect();
-  let last = null;
+  let last = slider.value;
   B.dragObserver = new MutationObserver(() => {
-    const inputs = B.inputs.filter((i) => i.id === id);
-    const cause = inputs[inputs.length - 1];
-    if (!cause || cause === last) return; // one frame per input
-    last = cause;
-    const stamp = {t: cause.t, tInput: cause.tInput, tMutation: performance.now(), tRaf: null, tShown: null};
+    if (slider.value === last) return; // one frame per value the slider took
+    last = slider.value;
+    const stamp = {value: Number(slider.value), tMutation: performance.now(), tRaf: null, tShown: null};
     B.dragFrames.push(stamp);
     requestAnimationFrame(() => {
       stamp.tRaf = performance.now();
@@ -1001,10 +1024,14 @@ ARM_DRAG_FRAMES_JS = r"""
 
 
 def drag_frames(page, widget: dict, control: dict, seconds: float, context) -> dict:
-    """Sweep a pre-computed frames widget's slider as drag() does a live one's: input to frame, per frame."""
+    """Sweep a pre-computed frames widget's slider as drag() does a live one's: input to frame, per
+    frame, from the timeStamp of the pointer sample that put the slider at the frame's value (the
+    last move to that value before the frame went in) to the frame stamped after the next rendering
+    step. Whichever event set the value (the runtime's raw-update path or the browser's own `input`
+    event a frame later), the clock starts at the pointer input."""
     fig = widget["id"]
-    points = _slider_points(page, widget, control)
-    page.evaluate(ARM_DRAG_FRAMES_JS, fig)
+    points, values = _slider_points(page, widget, control)
+    page.evaluate(ARM_DRAG_FRAMES_JS, [fig, control["name"]])
     trace = Trace(context, page, DRAG_TRACE_CATEGORIES)
     trace.start()
     moves, t_start, t_end = _sweep(page, points, seconds)
@@ -1012,13 +1039,22 @@ def drag_frames(page, widget: dict, control: dict, seconds: float, context) -> d
     events = trace.stop()
     b = instrument(page)
     page.evaluate("() => window.__lpBench.dragObserver.disconnect()")
-    stamps = [f for f in b["dragFrames"] if f["tInput"] >= t_start]
+    timed = _slider_moves(b, fig, t_start, points, values, moves)
+    stamps, unmatched = [], 0
+    for f in b["dragFrames"]:
+        cause = [m for m in timed if m["t"] <= f["tMutation"] and abs(m["value"] - f["value"]) < 1e-9]
+        if not cause:
+            unmatched += 1
+            continue
+        stamps.append({**f, "t": cause[-1]["t"]})
     latency = [f["tShown"] - f["t"] for f in stamps]
     thread = renderer_main(events)
     longtasks = [t for t in b["longtasks"] if t_start <= t["start"] <= t_end + 5000]
     inputs = [i for i in b["inputs"] if i["id"] == fig and i["tInput"] >= t_start]
     return {
         "seconds": seconds, "moves": moves, "moves_per_s": moves / (t_end - t_start) * 1000, "inputs": len(inputs),
+        "pointer_moves": len(timed), "unmatched_frames": unmatched, "input_events": len(inputs),
+        "runtime_inputs": sum(1 for i in inputs if not i.get("trusted", True)),
         "frames": len(latency), "latency_ms": [round(x, 3) for x in latency], "median_ms": median(latency),
         "p95_ms": percentile(latency, 0.95), "max_ms": max(latency, default=None),
         "dom_median_ms": median([f["tMutation"] - f["t"] for f in stamps]),
@@ -1031,33 +1067,41 @@ def drag_frames(page, widget: dict, control: dict, seconds: float, context) -> d
 def drag(page, widget: dict, control: dict, seconds: float, context) -> dict:
     """Hold the slider's thumb and sweep it one step per 16 ms for `seconds`, end to end and back.
 
-    Input to frame, per frame drawn: from the timeStamp of the pointer event behind the last `input`
-    event before the render request (the state the runtime sends is the slider's value then) to the
-    frame stamped after it (INSTRUMENT_JS: a task queued from the first animation-frame callback after
-    the reply's task, i.e. once that frame's style, layout, paint and commit have run)."""
-    fig = widget["id"]
-    points = _slider_points(page, widget, control)
+    Each move puts the slider at a new value (_slider_points), so the state a render request sends
+    names the move behind it, as for the point's handle: input to frame, per frame drawn, is from the
+    timeStamp of that move's pointer sample (the last move to the value sent, before the request) to
+    the frame stamped after the reply (INSTRUMENT_JS: a task queued from the first animation-frame
+    callback after the reply's task, i.e. once that frame's style, layout, paint and commit have run).
+    The clock starts at the pointer input whichever event then set the value: the runtime's, from the
+    raw pointer update, or the browser's own `input` event at the next frame."""
+    fig, name = widget["id"], control["name"]
+    points, values = _slider_points(page, widget, control)
     coalesced_before = int(page.evaluate("(id) => document.getElementById(id).dataset.coalesced || 0", fig))
 
     moves, t_start, t_end, events, sync, b = _traced_sweep(page, context, fig, points, seconds)
     coalesced = int(page.evaluate("(id) => document.getElementById(id).dataset.coalesced || 0", fig)) - coalesced_before
 
+    timed = _slider_moves(b, fig, t_start, points, values, moves)
     inputs = [i for i in b["inputs"] if i["id"] == fig and i["tInput"] >= t_start]
     posts = [p for p in b["posts"] if p["id"] == fig and p["t"] >= t_start]
-    causes = []
+    causes, unmatched = [], 0
     for post in posts:
-        cause = [i for i in inputs if i["tInput"] <= post["t"]]
-        if cause:  # the state posted is the slider's value after the last input before the post
-            causes.append({"post": post, "t": cause[-1]["t"], "input": cause[-1]})
+        value = (post.get("state") or {}).get(name)
+        match = [m for m in timed if m["t"] <= post["t"] and isinstance(value, (int, float)) and abs(value - m["value"]) < 1e-9]
+        if not match:
+            unmatched += 1
+            continue
+        causes.append({"post": post, "t": match[-1]["t"], "input": match[-1], "k": match[-1]["k"]})
     shown = {m["seq"]: m for m in b["messages"] if m["id"] == fig}
     per_input = []
-    for i in inputs:
-        # An input's state reaches the screen with the first frame posted after it (latest state wins).
-        answer = next((shown.get(p["seq"]) for p in posts if p["t"] >= i["tInput"]), None)
+    for m in timed:
+        # A move reaches the screen with the first frame drawn for it or for a later move.
+        answer = next((shown.get(c["post"]["seq"]) for c in causes if c["k"] >= m["k"]), None)
         if answer and answer["type"] == "frame":
-            per_input.append(answer["tShown"] - i["t"])
+            per_input.append(answer["tShown"] - m["t"])
     result = _drag_result(fig, seconds, moves, t_start, t_end, events, sync, b, causes, per_input)
-    result.update({"inputs": len(inputs), "coalesced": coalesced})
+    result.update({"inputs": len(timed), "input_events": len(inputs), "unmatched_posts": unmatched,
+                   "runtime_inputs": sum(1 for i in inputs if not i.get("trusted", True)), "coalesced": coalesced})
     return result
 
 
@@ -1441,6 +1485,17 @@ def _drag_rows(title: str, d: dict | None, live: bool) -> list[str]:
     return rows
 
 
+def _slider_source_row(d: dict | None) -> list[str]:
+    """Who set a dragged slider's values: the runtime, from raw pointer updates while the thumb was
+    held, or the browser, with its frame-aligned input event (a restyled thumb, another browser)."""
+    if _failed(d) or d.get("runtime_inputs") is None:
+        return []
+    unmatched = d.get("unmatched_posts", d.get("unmatched_frames")) or 0
+    return [f"| … the slider's values during the drag: set by the runtime from raw pointer updates / by the"
+            f" browser's own input event{' / frames matched to no move' if unmatched else ''} "
+            f"| {d['runtime_inputs']} / {d['input_events'] - d['runtime_inputs']}{f' / {unmatched}' if unmatched else ''} | | |"]
+
+
 def report_lines(result: dict) -> list[str]:
     """The "## Reader side" section of bench/report.md, as Markdown lines."""
     load, frames, py = result.get("load"), result.get("frames"), result.get("pyodide")
@@ -1506,6 +1561,7 @@ def report_lines(result: dict) -> list[str]:
         if frames.get("drag"):
             lines += _drag_rows(f"frames widget `{frames['widget']}`: drag {{s}} s on `{frames['control']}`", frames["drag"],
                                 live=False)
+            lines += _slider_source_row(frames["drag"])
 
     if _failed(py):
         lines.append(f"| Pyodide widget | not measured: {_failed(py)} | | |")
@@ -1524,6 +1580,7 @@ def report_lines(result: dict) -> list[str]:
                      f"{each([a['cold_ms'] for a in alone])} | | |")
         lines += _snapshot_rows(py, each)
         lines += _drag_rows(f"drag {{s}} s on the slider `{py['control']}`", py.get("drag"), live=True)
+        lines += _slider_source_row(py.get("drag"))
         if py.get("point"):
             lines += _drag_rows(f"drag {{s}} s of the handle `{py['point']}`", py.get("drag_handle"), live=True)
     lines.append("")
@@ -1576,8 +1633,10 @@ def report_lines(result: dict) -> list[str]:
               "disk). The clock starts at the first touch (focus of the slider) or at the worker's creation if the "
               "runtime started it earlier. `loadPyodide()` alone runs on the blank page's main thread.",
               "- Drags: mouse down, one move every 16 ms, end to end and back. A slider (live widget, and the frames "
-              "widget's): one step per move; each frame drawn is timed from the last `input` before its render "
-              "request (the runtime sends only the latest state). A handle: one grid step (the point's step) per "
+              "widget's): one step per move, each to the middle of a new value's stretch of the track, so the value "
+              "a render request sends (or a pre-computed frame shows) names the move behind it, timed from that "
+              "move's pointer sample, whichever event then set the value (the runtime's, from the raw pointer "
+              "update, or the browser's own `input` a frame later; the report counts both). A handle: one grid step (the point's step) per "
               "move along x, each to a new grid point, so the state a request sends names the move behind it, timed "
               "from the first pointer event the browser reported at that position (every coalesced sample is kept). "
               "Each Playwright mouse move waits until the renderer has taken the event, so the rate achieved (shown) "
