@@ -319,6 +319,18 @@ def reader_misses(result: dict) -> list[str]:
                  f" {_ms(frames['dom_median_ms'])} and the next animation frame comes {_ms(frames['raf_median_ms'])} later;"
                  " the rest is the frame's style, layout and paint. Next step: smaller frames (fewer SVG nodes) and"
                  " a layout boundary around the figure.", ""]
+    dragged = frames.get("drag") or {}
+    if (dragged.get("p95_ms") or 0) >= 16:
+        driven = dragged.get("runtime_inputs")
+        how = (f"the runtime set {driven} of the {dragged.get('input_events')} values from raw pointer updates, so a"
+               " frame goes in as the pointer moves" if driven else
+               "the runtime did not drive the slider, so each frame waited for the input event Chromium sends at the"
+               " start of a frame")
+        rows += ["### Pre-computed frames: a slider drag's p95 over 16 ms", "",
+                 f"p95 {_ms(dragged['p95_ms'])} (median {_ms(dragged['median_ms'])}): {how}; the DOM changes after"
+                 f" {_ms(dragged.get('dom_median_ms') or 0)} and the next animation frame comes at"
+                 f" {_ms(dragged.get('raf_median_ms') or 0)} (medians), the rest is that frame's style, layout and paint."
+                 " Next step: smaller frames (fewer SVG nodes) and a layout boundary around the figure.", ""]
     from reader import TARGETS as READER_TARGETS  # the reader's own targets: one set of numbers
 
     median_limit, p95_limit = READER_TARGETS["drag_median_ms"], READER_TARGETS["drag_p95_ms"]
@@ -338,14 +350,27 @@ def reader_misses(result: dict) -> list[str]:
                  ""]
         if key == "drag":
             handle = pyodide.get("drag_handle") or {}
+            handle_kernel = (f" (kernel {_ms(handle['kernel_median_ms'])})" if handle.get("kernel_median_ms") is not None
+                             else "")
             compared = (f" The point handle, which reads the pointer from `pointerrawupdate` as soon as it moves,"
-                        f" took median {_ms(handle['median_ms'])}, p95 {_ms(handle['p95_ms'])} in the same run, with"
-                        f" the same worker and patch." if handle.get("median_ms") else "")
-            rows += ["A range input hands its new value to the page only with the input event Chromium sends at the"
-                     " start of a frame, so the request leaves a frame after the pointer moved and its reply is drawn"
-                     " in the frame after that: about 25 ms at 60 Hz before any work." + compared + " Next step: a"
-                     " slider the runtime drives itself from raw pointer updates while it is held (the"
-                     " `<input type=range>` kept for the keyboard and for assistive technology).", ""]
+                        f" took median {_ms(handle['median_ms'])}, p95 {_ms(handle['p95_ms'])} in the same run"
+                        f"{handle_kernel}." if handle.get("median_ms") else "")
+            driven, events = drag.get("runtime_inputs"), drag.get("input_events")
+            kernel = f" (kernel {_ms(drag['kernel_median_ms'])})" if drag.get("kernel_median_ms") is not None else ""
+            if driven:
+                rows += [f"While the thumb is held the runtime sets the slider's value itself from each raw pointer"
+                         f" update ({driven} of the {events} input events of the drag were the runtime's), so the"
+                         f" request leaves as the pointer moves, not with the input event Chromium sends at the start"
+                         f" of the next frame." + compared + " What is left is the worker's render of the state"
+                         f"{kernel} and the reply's waits for the main thread and for the next frame. Next step: these shrink on a quiet machine;"
+                         " measure again there, then make the kernel's frame smaller.", ""]
+            else:
+                rows += ["The runtime did not drive this slider (a restyled or scaled thumb, or a browser where it"
+                         " cannot know where the thumb goes), so a new value came only with the input event Chromium"
+                         " sends at the start of a frame: the request leaves a frame after the pointer moved and its"
+                         " reply is drawn in the frame after that, about 25 ms at 60 Hz before any work." + compared +
+                         " Next step: keep the thumb's native look, so the runtime can drive it from raw pointer"
+                         " updates while it is held.", ""]
         else:
             rows += ["Next step: the reply's wait for the main thread and for the next frame are most of it; on a"
                      " quiet machine they shrink, so measure again before changing the runtime.", ""]
