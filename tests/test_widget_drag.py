@@ -349,7 +349,8 @@ REFERENCE_JS = r"""
   ref.value = slider.value;
   const box = slider.getBoundingClientRect();
   Object.assign(ref.style, {position: 'fixed', left: `${box.left}px`, top: `${innerHeight - box.height - 20}px`,
-                            width: `${box.width}px`, height: `${box.height}px`, margin: '0', zIndex: 10});
+                            width: `${box.width}px`, height: `${box.height}px`, margin: '0', zIndex: 10,
+                            boxSizing: getComputedStyle(slider).boxSizing});
   document.body.append(ref);
   if (dir) { slider.dir = dir; ref.dir = dir; } else { slider.removeAttribute('dir'); }
   window.__lpSlide = {};
@@ -367,12 +368,16 @@ REFERENCE_JS = r"""
 NEXT_FRAME_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
 
 
-def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[float, float]], each=None) -> list[str]:
+def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[float, float]], each=None,
+          pressed=None) -> list[str]:
     """Press at `press`, move the mouse through `moves` (the button held), let go; the input's value
-    after each move (once the frame after it has been drawn); `each(value)` runs there too."""
+    after each move (once the frame after it has been drawn); `each(value)` runs there too, and
+    `pressed(selector)` once the button is down."""
     values = []
     page.mouse.move(*press)
     page.mouse.down()
+    if pressed:
+        pressed(selector)
     for x, y in moves:
         page.mouse.move(x, y)
         page.evaluate(NEXT_FRAME_JS)
@@ -384,7 +389,7 @@ def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[flo
     return values
 
 
-def slide_both(page, fig: str, name: str, dir: str | None, where: str, each=None):
+def slide_both(page, fig: str, name: str, dir: str | None, where: str, each=None, pressed=None):
     """The same drag on the widget's slider and on the reference beside it: (the widget's values,
     the reference's, both event logs). `where`: the press lands on the thumb or on the track."""
     boxes = page.evaluate(REFERENCE_JS, [fig, name, dir])
@@ -402,10 +407,11 @@ def slide_both(page, fig: str, name: str, dir: str | None, where: str, each=None
     xs += [left + width - 11.1 - k * 13.71 for k in range(0, int(width / 13.71))] + [left - 25, left + 6.6, left + 31.07]
     moves = [(x, (-35 if k == 5 else 0)) for k, x in enumerate(xs)]
     mid, ref_mid = top + height / 2, ref_top + ref_height / 2
-    got = slide(page, f"#{fig} input[type=range][data-control='{name}']", (start, mid), [(x, mid + dy) for x, dy in moves], each)
+    got = slide(page, f"#{fig} input[type=range][data-control='{name}']", (start, mid), [(x, mid + dy) for x, dy in moves], each,
+                pressed)
     focused = page.evaluate("(s) => document.querySelector(s) === document.activeElement",
                             f"#{fig} input[type=range][data-control='{name}']")
-    want = slide(page, "#lp-reference", (start, ref_mid), [(x, ref_mid + dy) for x, dy in moves])
+    want = slide(page, "#lp-reference", (start, ref_mid), [(x, ref_mid + dy) for x, dy in moves], pressed=pressed)
     logs = {**page.evaluate("() => window.__lpSlide"), "focused": focused}
     page.evaluate("([id, name]) => { document.getElementById('lp-reference').remove();"
                   " document.querySelector(`#${id} input[data-control=\"${name}\"]`).removeAttribute('dir'); }", [fig, name])
@@ -485,3 +491,72 @@ def test_a_frames_widget_shows_each_held_value_s_frame(live_page):
     got, want, logs = slide_both(page, fig, "rate", None, "thumb", each=shows)
     check_like_the_browser(got, want, logs, distinct=9)  # every one of the nine states
     assert set(seen) == {"frames"}, seen
+
+
+# A press and raw updates made by script (the browser itself does not drag a thumb for them), then
+# the browser cancelling the pointer, as it does when a touch turns into a scroll.
+CANCELLED_JS = r"""
+([id, name]) => {
+  const slider = document.querySelector(`#${id} input[type=range][data-control="${name}"]`);
+  const box = slider.getBoundingClientRect();
+  const events = [];
+  slider.addEventListener('change', () => events.push(['change', slider.value]));
+  slider.addEventListener('input', (e) => events.push([e.isTrusted ? 'input' : 'runtime-input', slider.value]));
+  const pointer = (type, target, fraction) => target.dispatchEvent(new PointerEvent(type, {
+    bubbles: true, cancelable: true, composed: true, pointerId: 9, pointerType: 'touch', isPrimary: true,
+    button: type === 'pointerrawupdate' || type === 'pointercancel' ? -1 : 0, buttons: type === 'pointercancel' ? 0 : 1,
+    clientX: box.left + 8 + fraction * (box.width - 16), clientY: box.top + box.height / 2}));
+  const before = slider.value;
+  pointer('pointerdown', slider, 0.5);
+  const held = window.__lpTest.rawListeners;
+  pointer('pointerrawupdate', slider, 0.25);
+  const moved = slider.value;
+  pointer('pointercancel', slider, 0.25);
+  const after = window.__lpTest.rawListeners;
+  pointer('pointerrawupdate', slider, 0.75); // no longer held: nothing
+  return {before, moved, last: slider.value, held, after, events};
+}
+"""
+
+
+def test_a_cancelled_press_ends_the_slide(live_page):
+    """A touch the browser takes for a scroll ends in pointercancel: the runtime stops following it,
+    removes its listeners and sends the change a release would."""
+    page, widget = live_page, load_widget(WIDGETS[LIVE])
+    start, _ = wait_settled(page, LIVE, widget)
+    page.evaluate("(id) => window.labpress.widgets.get(id).render({slope: 1})", LIVE)
+    wait_settled(page, LIVE, widget, expect_state={**start["state"], "slope": 1.0})
+    got = page.evaluate(CANCELLED_JS, [LIVE, "slope"])
+    assert got["before"] == "1" and got["moved"] == "-1" and got["last"] == "-1", got
+    assert [got["held"], got["after"]] == [1, 0], got
+    assert got["events"] == [["runtime-input", "-1"], ["change", "-1"]], got["events"]
+    wait_settled(page, LIVE, widget, expect_state={**start["state"], "slope": -1.0})
+
+
+def test_a_slider_the_runtime_misjudges_is_left_to_the_browser(browser, notebook_server):
+    """Were the runtime wrong about where the browser puts the thumb (here: padding added once the
+    thumb is held, after the runtime read the track), the browser's own value comes with its input
+    event: it wins, and that slider's drags are the browser's from then on, value for value."""
+    fig, widget = "widget-decay-1", load_widget("decay")
+    with open_context(browser, viewport=VIEWPORT, color_scheme="light") as context:
+        context.add_init_script(INIT_JS)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(notebook_server.url + POST, wait_until="load")
+        page.evaluate("() => window.labpress.ready")
+        wait_settled(page, fig, widget)
+        pad = lambda selector: page.evaluate("(s) => { document.querySelector(s).style.paddingLeft = '40px'; }", selector)
+        got, want, logs = slide_both(page, fig, "rate", None, "thumb", pressed=pad)
+        assert got == want, f"{got}\n{want}"
+        log = logs["widget"]
+        first = next(i for i, e in enumerate(log) if e[0] == "input")  # the browser's correction
+        assert not [e for e in log[first:] if e[0] == "runtime-input"], f"the runtime kept driving: {log}"
+        assert [e[0] for e in log].count("change") == 1 and log[-1] == ["change", got[-1]], log
+        # The next drag is the browser's alone.
+        page.evaluate("(s) => { document.querySelector(s).style.paddingLeft = ''; }", f"#{fig} input[type=range][data-control='rate']")
+        got, want, logs = slide_both(page, fig, "rate", None, "thumb", pressed=pad)
+        assert got == want and len(set(got)) > 3, f"{got}\n{want}"
+        assert not [e for e in logs["widget"] if e[0] == "runtime-input"], logs["widget"]
+        wait_settled(page, fig, widget, expect_state={"rate": float(got[-1])})
+        assert not errors, errors
