@@ -347,7 +347,9 @@ def _launch(p, user_data_dir: Path | None = None):
 
 # Installed before any page script (add_init_script). Records long tasks; for every input event on a
 # widget, the key press or pointer event that caused it (dispatched just before, in the same task: its
-# timeStamp is when the browser received it, so queueing delay counts); each widget's first
+# timeStamp is when the browser received it, so queueing delay counts), and whether the browser sent it
+# (the runtime sends its own while a slider's thumb is held, from a raw pointer update that comes before
+# that move's pointermove: slider drags are timed from the pointer samples instead); each widget's first
 # interaction; and, by wrapping Worker, every render request the runtime posts and every frame that
 # comes back, stamped once the frame has been through a rendering step.
 INSTRUMENT_JS = r"""
