@@ -507,3 +507,29 @@ def test_not_a_site_is_a_usage_error(tmp_path):
                             capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == 2
     assert "no labpress.toml" in result.stderr
+
+
+def test_the_server_readies_markdown_and_katex_before_the_first_edit(site):
+    """Before any edit (the loop's first step), the session has the Markdown stack loaded and KaTeX's
+    engine started, so the first edit, with a formula no build had met, waits for neither."""
+    import io
+
+    from rich.console import Console
+
+    from labpress.devserver.session import DevSession
+
+    post = site.post("one.md", "---\ntitle: One\ndate: 2026-01-01\n---\n\nBody with $a + b$.\n")
+    quiet = Console(file=io.StringIO())
+    session = DevSession(site.root, None, "127.0.0.1", 0, drafts=False, use_cache=True, stdout=quiet, stderr=quiet)
+    try:
+        session.start()  # builds: every formula from the cache or typeset, nothing rendered afresh later
+        katex = session.memory.katex
+        katex._render = katex._context = None  # as in a server whose first build found everything cached
+        session.warm_up()
+        assert katex._render is not None
+        post.write_text(post.read_text() + "\nAnd $\\frac{p}{q}$ added while serving.\n")
+        session.rebuild({post})
+        page = (session.out_dir / "one" / "index.html").read_text()
+        assert "added while serving" in page and "<mfrac>" in page  # the new formula, typeset
+    finally:
+        session.close()

@@ -106,6 +106,10 @@ class KatexRenderer:
         cache_file = cache_dir / CACHE_NAME if cache_dir else None
         return cls(katex_dir, macros, cache_file)
 
+    def start(self) -> None:
+        """Start the JavaScript engine now, not at the first formula that is not in the cache."""
+        self._function()
+
     def _function(self):
         if self._render is None:
             import quickjs  # here: a build that typesets nothing new never starts the JavaScript engine
