@@ -158,14 +158,16 @@ def write_search(site, config, tree, labels: dict, cache_dir: Path | None = None
         return SearchAssets(script_path, pages=len(posts),
                             deferred=DeferredIndex(source, made_from, copy, language, cache_dir))
     pages, scratch = _pages_folder(cache_dir)
-    later: list = []  # writing the copies: in the thread that runs Pagefind, while the pages render
+    # The copies are written here and now, not in the thread that runs Pagefind: beside the build's
+    # own thread, which renders the pages meanwhile, each of a thousand small writes would wait for
+    # the interpreter's lock (seconds, against a few tenths here), and Pagefind would start that late.
     try:
-        update_copies(pages, made_from, copy, later)
+        update_copies(pages, made_from, copy)
     except BaseException:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         raise
-    indexing = _Indexing(pages, language, scratch, later)
+    indexing = _Indexing(pages, language, scratch)
 
     def finish() -> None:
         _write_index(tree, indexing.result(), source)
@@ -259,16 +261,14 @@ class DeferredIndex:
 
 class _Indexing:
     """``run_pagefind`` in a thread of its own (the binary does the work, in its own process, while
-    the build renders pages), after the steps ``first``; the scratch folder of copies, if any, removed after."""
+    the build renders pages); the scratch folder of copies, if any, removed after."""
 
-    def __init__(self, pages: Path, language: str, scratch: Path | None, first: list = ()):
+    def __init__(self, pages: Path, language: str, scratch: Path | None):
         self.files: dict[str, bytes] | None = None
         self.failure: BaseException | None = None
 
         def run() -> None:
             try:
-                for step in first:  # (the copies written into ``pages``)
-                    step()
                 self.files = run_pagefind(pages, language)
             except BaseException as exc:  # raised by result(), in the build's thread
                 self.failure = exc
@@ -299,11 +299,10 @@ def _pages_folder(cache_dir: Path | None) -> tuple[Path, Path | None]:
     return folder, None
 
 
-def update_copies(folder: Path, made_from: dict[str, str], copy, later: list | None = None) -> int:
+def update_copies(folder: Path, made_from: dict[str, str], copy) -> int:
     """The folder Pagefind reads made to hold exactly the copy of each post (``copy(url)``, the page's
     bytes), at ``URL/index.html``; a copy already there made from the same ``made_from[url]``, and
-    intact, is kept. Returns how many copies were made. ``later``: the writing into the folder is
-    appended to it (a function) instead of done now (the copies are made now)."""
+    intact, is kept. Returns how many copies were made."""
     record_path = folder / RECORD
     try:
         payload = unseal("search-copies", record_path.read_bytes())
@@ -323,26 +322,20 @@ def update_copies(folder: Path, made_from: dict[str, str], copy, later: list | N
         writes.append((path, data))
         kept[url] = [made_from[url], hashlib.sha256(data).hexdigest()]
 
-    def write() -> None:
-        for path, data in writes:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        # Whatever else is there (removed posts, another base path, a person's files) is not indexed.
-        paths = set(wanted.values())
-        for found in sorted(folder.rglob("*"), reverse=True):
-            if found == record_path or found in paths:
-                continue
-            if found.is_dir() and not found.is_symlink():
-                with contextlib.suppress(OSError):
-                    found.rmdir()  # only once empty
-            else:
-                found.unlink()
-        write_atomically(record_path, seal("search-copies", json.dumps(kept, sort_keys=True).encode("utf-8")))
-
-    if later is None:
-        write()
-    else:
-        later.append(write)
+    for path, data in writes:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    # Whatever else is there (removed posts, another base path, a person's files) is not indexed.
+    paths = set(wanted.values())
+    for found in sorted(folder.rglob("*"), reverse=True):
+        if found == record_path or found in paths:
+            continue
+        if found.is_dir() and not found.is_symlink():
+            with contextlib.suppress(OSError):
+                found.rmdir()  # only once empty
+        else:
+            found.unlink()
+    write_atomically(record_path, seal("search-copies", json.dumps(kept, sort_keys=True).encode("utf-8")))
     return len(writes)
 
 
