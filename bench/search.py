@@ -38,8 +38,8 @@ def timed(name: str, function):
     return wrapper
 
 
-def without_index(site, config, tree, labels, cache_dir=None):
-    """The search step with no index: the script only."""
+def without_index(site, config, tree, labels, cache_dir=None, **_options):
+    """The search step with no index: the script only (whatever else the build passes write_search)."""
     script = search.SCRIPT.read_bytes()
     path = f"assets/search.{fingerprint(script)}.js"
     tree.write(path, script)

@@ -119,3 +119,27 @@ def test_quick_bench_writes_a_well_formed_report(tmp_path):
     assert misses.count("| part | time | share |") == misses.count("The top of the call tree:") == len(missed)
     if not missed:
         assert "No build-side target is missed." in misses
+
+
+def test_the_search_bench_stands_in_for_write_search_as_the_build_calls_it(tmp_path):
+    """bench/search.py (full mode only) replaces write_search with a step that writes no index; the build
+    must be able to call it exactly as it calls write_search, whatever arguments it passes."""
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        import search as search_bench
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    from labpress.site.pipeline import build_site
+
+    site = tmp_path / "site"
+    (site / "content").mkdir(parents=True)
+    (site / "labpress.toml").write_text('title = "T"\nbase_url = "https://example.org/"\n')
+    (site / "content" / "a.md").write_text("---\ntitle: A\ndate: 2026-01-01\n---\n\nText.\n")
+    real = search_bench.search.write_search
+    search_bench.search.write_search = search_bench.without_index
+    try:
+        build_site(site, out_dir=tmp_path / "out")
+    finally:
+        search_bench.search.write_search = real
+    assert not (tmp_path / "out" / "assets" / "pagefind").exists()
+    assert list((tmp_path / "out" / "assets").glob("search.*.js"))
