@@ -1627,8 +1627,9 @@ def report_lines(result: dict) -> list[str]:
               "that brings it). The targets are judged on that. The animation-frame callback itself (shown alongside) "
               "comes before the frame's rendering, so it flatters; raster, compositing and display come after (the "
               "trace's presentation of the frame, shown for the live drags). At 60 Hz, waiting for the next frame "
-              "alone costs up to 16.7 ms, and Chromium hands pointermove (and so a slider's input) to the page only "
-              "at the start of a frame: a live frame drawn from it can be shown one frame later at the earliest.",
+              "alone costs up to 16.7 ms, and Chromium hands pointermove (and a range input's own input event) to "
+              "the page only at the start of a frame, which is why the runtime reads a held slider or handle from "
+              "pointerrawupdate, delivered as the pointer moves.",
               "- Software rendering: Chromium runs with --disable-gpu, so paint and raster run on the CPU; on a shared "
               "2-core machine other load shows up in every timing. Numbers are from one run of each measure.",
               "- Pyodide cold: a fresh browser profile; warm: the same profile after a browser restart (HTTP cache on "
