@@ -469,7 +469,7 @@ file_name = st.one_of(st.sampled_from(SPECIAL_NAMES), st.text(name_chars, max_si
 
 # --- The properties --------------------------------------------------------------------------------------------
 
-@fuzz_settings(examples=60)
+@fuzz_settings(examples=40)
 @given(posts=st.lists(st.tuples(file_name, post_bytes()), min_size=1, max_size=3),
        args=st.sampled_from([(), (), ("--drafts",), ("--base-url", "https://h.example/sub/"), ("-j", "1")]),
        keep_good=st.booleans())
@@ -492,7 +492,7 @@ def test_fuzzed_widget_settings(bodies):
     check_build({"w.md": ("---\ntitle: W\ndate: 2026-03-01\n---\n\n## Live\n\n" + "\n\n".join(blocks) + "\n").encode()})
 
 
-@fuzz_settings(examples=25)
+@fuzz_settings(examples=15)
 @given(names=st.lists(file_name, min_size=1, max_size=4))
 def test_fuzzed_file_names(names):
     check_build({name: f"---\ntitle: T{i}\ndate: 2026-03-01\nexp: {i + 1}\n---\n\nBody.\n".encode()
@@ -530,7 +530,7 @@ CONFIG_EDITS = [None, 'title = "Other Notebook"\nbase_url = "https://notes.examp
                 'title = "Test Notebook"\nbase_url = "https://other.example/deep/"\n[series.basics]\ntitle = "Basics"\n']
 
 
-@fuzz_settings(examples=25)
+@fuzz_settings(examples=15)
 @given(first=st.dictionaries(st.sampled_from(["a.md", "b.md", "sub/c.md"]), st.one_of(*[mild_post()] * 3, post_bytes()),
                              min_size=1, max_size=3),
        second=st.dictionaries(st.sampled_from(["a.md", "b.md", "sub/c.md"]),

@@ -366,6 +366,9 @@ REFERENCE_JS = r"""
 """
 
 NEXT_FRAME_JS = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+# The input's value once the frame after a move has been drawn (one round trip per move, not two).
+VALUE_AFTER_FRAME_JS = ("(s) => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame("
+                        "() => r(document.querySelector(s).value))))")
 
 
 def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[float, float]], each=None,
@@ -380,8 +383,7 @@ def slide(page, selector: str, press: tuple[float, float], moves: list[tuple[flo
         pressed(selector)
     for x, y in moves:
         page.mouse.move(x, y)
-        page.evaluate(NEXT_FRAME_JS)
-        values.append(page.evaluate("(s) => document.querySelector(s).value", selector))
+        values.append(page.evaluate(VALUE_AFTER_FRAME_JS, selector))
         if each:
             each(values[-1])
     page.mouse.up()
