@@ -976,11 +976,12 @@ def _slider_points(page, widget: dict, control: dict) -> tuple[list[tuple[float,
     return [(left + i * step_px, y) for i in order], [round(control["min"] + i * control["step"], 10) for i in order]
 
 
-def _slider_moves(b: dict, fig: str, t_start: float, points: list[tuple[float, float]], values: list[float],
-                  moves: int) -> list[dict]:
-    """Each move of a slider sweep the browser reported: the timeStamp of its pointer sample (every
+def _swept_moves(b: dict, fig: str, t_start: float, points: list[tuple[float, float]], meant: list,
+                 moves: int, name: str = "value") -> list[dict]:
+    """Each move of a sweep the browser reported: the timeStamp of its pointer sample (every
     coalesced sample of the pointermove events is recorded; a pointerrawupdate carries the same
-    timeStamp as its sample), the value it put the slider at, and its number k in the sweep. The
+    timeStamp as its sample), what the move meant (``meant[i]`` for ``points[i]``, under ``name``: the
+    value it put a slider at, the point it put a handle at), and its number k in the sweep. The
     samples are matched to the moves in order, by where they went (_sweep: move k goes to
     path[k % len(path)])."""
     path = list(range(1, len(points))) + list(range(len(points) - 2, 0, -1))
@@ -992,7 +993,7 @@ def _slider_moves(b: dict, fig: str, t_start: float, points: list[tuple[float, f
             j += 1
         if j == len(samples):
             break
-        timed.append({"t": samples[j]["t"], "value": values[path[k % len(path)]], "k": k})
+        timed.append({"t": samples[j]["t"], name: meant[path[k % len(path)]], "k": k})
         j += 1
     return timed
 
@@ -1041,7 +1042,7 @@ def drag_frames(page, widget: dict, control: dict, seconds: float, context) -> d
     events = trace.stop()
     b = instrument(page)
     page.evaluate("() => window.__lpBench.dragObserver.disconnect()")
-    timed = _slider_moves(b, fig, t_start, points, values, moves)
+    timed = _swept_moves(b, fig, t_start, points, values, moves)
     stamps, unmatched = [], 0
     for f in b["dragFrames"]:
         cause = [m for m in timed if m["t"] <= f["tMutation"] and abs(m["value"] - f["value"]) < 1e-9]
@@ -1083,7 +1084,7 @@ def drag(page, widget: dict, control: dict, seconds: float, context) -> dict:
     moves, t_start, t_end, events, sync, b = _traced_sweep(page, context, fig, points, seconds)
     coalesced = int(page.evaluate("(id) => document.getElementById(id).dataset.coalesced || 0", fig)) - coalesced_before
 
-    timed = _slider_moves(b, fig, t_start, points, values, moves)
+    timed = _swept_moves(b, fig, t_start, points, values, moves)
     inputs = [i for i in b["inputs"] if i["id"] == fig and i["tInput"] >= t_start]
     posts = [p for p in b["posts"] if p["id"] == fig and p["t"] >= t_start]
     causes, unmatched = [], 0
@@ -1138,18 +1139,7 @@ def drag_handle(page, widget: dict, control: dict, seconds: float, context) -> d
 
     moves, t_start, t_end, events, sync, b = _traced_sweep(page, context, fig, points, seconds)
 
-    # Move k of the sweep went to path[k % len(path)]; the browser's samples are matched to the moves in order.
-    path = list(range(1, len(points))) + list(range(len(points) - 2, 0, -1))
-    samples = [m for m in b["moves"] if m["id"] == fig and m["t"] >= t_start]
-    timed, j = [], 0  # (event timeStamp, target point) per move the browser reported
-    for k in range(moves):
-        px, py = points[path[k % len(path)]]
-        while j < len(samples) and not (abs(samples[j]["x"] - px) < 0.5 and abs(samples[j]["y"] - py) < 0.5):
-            j += 1
-        if j == len(samples):
-            break
-        timed.append({"t": samples[j]["t"], "point": targets[path[k % len(path)]], "k": k})
-        j += 1
+    timed = _swept_moves(b, fig, t_start, points, targets, moves, "point")  # (timeStamp, target point) per move
 
     def same(p, q) -> bool:
         return isinstance(p, (list, tuple)) and len(p) == 2 and abs(p[0] - q[0]) < 1e-6 and abs(p[1] - q[1]) < 1e-6
