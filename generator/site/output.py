@@ -412,12 +412,9 @@ def _stage_and_exchange(tree: OutputTree, out_dir: Path, linkable: set[str],
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
     try:
         folders: set[Path] = {staging}
-        staged: set[str] = set()
-        for _round in range(2):
-            for relative in tree.written:
-                if relative in staged:
-                    continue
-                staged.add(relative)
+
+        def stage(relatives) -> None:
+            for relative in relatives:
                 target = staging / relative
                 if target.parent not in folders:
                     target.parent.mkdir(parents=True, exist_ok=True)
@@ -426,15 +423,19 @@ def _stage_and_exchange(tree: OutputTree, out_dir: Path, linkable: set[str],
                     continue
                 with open(target, "wb") as handle:
                     handle.write(tree.files[relative] if relative in tree.files else tree.read_previous(relative))
-            if late is None:
-                break
-            late, call = None, late
-            before = {relative: tree.files.get(relative) for relative in staged}
-            call()  # the files still to come, into the tree: staged in the second round
-            wanted = set(tree.written)
-            for relative in sorted(staged - wanted):  # no longer in the tree
+
+        stage(tree.written)
+        if late is not None:
+            before = {relative: tree.files.get(relative) for relative in tree.written}
+            late()  # the files still to come, into the tree
+            wanted = tree.written
+            for relative in sorted(before.keys() - set(wanted)):  # no longer in the tree
                 (staging / relative).unlink()
-            staged = {relative for relative in staged & wanted if tree.files.get(relative) is before[relative]}
+            again = [relative for relative in wanted
+                     if relative not in before or tree.files.get(relative) is not before[relative]]
+            for relative in again:  # changed by the late step: made anew (never written through a link)
+                (staging / relative).unlink(missing_ok=True)
+            stage(again)
         os.chmod(staging, 0o755)  # mkdtemp makes it private; a web server must read it
         if out_dir.exists():
             _exchange(staging, out_dir)
