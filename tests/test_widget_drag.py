@@ -17,11 +17,13 @@ keyboard moves a slider as before.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from support import open_context
 from test_widgets_browser import (
-    LIVE, POST, WAIT_MS, WIDGETS, canonical_svg, handle_locator, load_widget, snapshot, tidy, wait_settled,
+    LIVE, POST, WIDGETS, canonical_svg, handle_locator, load_widget, snapshot, tidy, wait_settled,
 )
 
 pytestmark = pytest.mark.browser
@@ -111,8 +113,10 @@ BURST_JS = r"""
 """
 
 
-@pytest.fixture(scope="module")
-def live_page(browser, notebook_server):
+@contextlib.contextmanager
+def post_page(browser, notebook_server):
+    """The post in a fresh light-scheme context with the test hooks (INIT_JS), its runtime ready;
+    (page, the page errors seen so far)."""
     with open_context(browser, viewport=VIEWPORT, color_scheme="light") as context:
         context.add_init_script(INIT_JS)
         page = context.new_page()
@@ -120,6 +124,12 @@ def live_page(browser, notebook_server):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(notebook_server.url + POST, wait_until="load")
         page.evaluate("() => window.labpress.ready")
+        yield page, errors
+
+
+@pytest.fixture(scope="module")
+def live_page(browser, notebook_server):
+    with post_page(browser, notebook_server) as (page, errors):
         assert page.evaluate("() => window.labpress.pyodideReady()") is True, "Pyodide did not start"
         page.locator(f"#{LIVE}").scroll_into_view_if_needed()
         yield page
@@ -540,13 +550,7 @@ def test_a_slider_the_runtime_misjudges_is_left_to_the_browser(browser, notebook
     thumb is held, after the runtime read the track), the browser's own value comes with its input
     event: it wins, and that slider's drags are the browser's from then on, value for value."""
     fig, widget = "widget-decay-1", load_widget("decay")
-    with open_context(browser, viewport=VIEWPORT, color_scheme="light") as context:
-        context.add_init_script(INIT_JS)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(notebook_server.url + POST, wait_until="load")
-        page.evaluate("() => window.labpress.ready")
+    with post_page(browser, notebook_server) as (page, errors):
         wait_settled(page, fig, widget)
         pad = lambda selector: page.evaluate("(s) => { document.querySelector(s).style.paddingLeft = '40px'; }", selector)
         got, want, logs = slide_both(page, fig, "rate", None, "thumb", pressed=pad)
