@@ -12,8 +12,11 @@ SNAPSHOT := node_modules/pyodide/labpress-snapshot/manifest.json
 site: setup
 	$(BIN)/labpress build
 
+# The test files are shared among one pytest process per core (at most 4); a file's tests stay
+# together in one process, so its module fixtures are made once. TEST_JOBS=0 runs them in this one.
+TEST_JOBS ?= auto
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 0,$(TEST_JOBS)),,-n $(TEST_JOBS) --maxprocesses 4 --dist loadfile)
 
 # Benchmarks into bench/report.md and bench/results.json: builds of 100 and 1000
 # posts beside Hugo (typesetting with transform.ToMath, and with raw maths) and
