@@ -246,6 +246,34 @@ def test_a_build_with_nothing_to_do_reads_no_post_and_touches_nothing(site, tmp_
     same_as_clean_build(site, tmp_path)
 
 
+def test_python_bytecode_folders_appearing_leave_a_build_with_nothing_to_do(site, tmp_path, monkeypatch):
+    """``__pycache__`` appears in a folder when a module in it is first imported, by this process or
+    by any other (a test run on several cores, `labpress serve` beside `labpress build`); it is not
+    an input, in the site's folders nor in LabPress's own code."""
+    from labpress.cache import digests
+    from labpress.site import fresh
+
+    monkeypatch.setattr("labpress.site.fresh.RACY_SECONDS", 0.0)
+    make(site)
+    build_site(site.root)
+    for folder in ("content", "widgets"):
+        (site.root / folder / "__pycache__").mkdir(exist_ok=True)
+        (site.root / folder / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    assert build_counting(site, monkeypatch)[1] is False
+
+    # LabPress's code as a build records it (a copy of two of its packages standing in for it).
+    code = tmp_path / "code"
+    for package in ("cache", "site"):
+        shutil.copytree(digests.code_root() / package, code / package, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(digests, "_CODE_ROOT", code)
+    entries = [[kind, path, fresh.signature(st), value, False] for kind, path, st, value in digests.code_tree.__wrapped__()[1]]
+    (code / "site" / "__pycache__").mkdir()
+    (code / "__pycache__").mkdir()
+    assert all(fresh.unchanged(entry) for entry in entries)
+    (code / "site" / "new.py").write_text("")  # a module added is a change
+    assert not all(fresh.unchanged(entry) for entry in entries)
+
+
 def test_every_kind_of_change_makes_the_build_run_in_full(site, tmp_path, monkeypatch):
     """After each change (one byte of the same length, or a file that appears or goes), the build
     runs in full and equals a clean build; with nothing changed after it, it does not."""

@@ -50,6 +50,14 @@ def tree_digest(root: Path) -> str:
     return digest(*[(p.relative_to(root).as_posix(), p.read_bytes()) for p in files])
 
 
+def names_digest(names) -> str:
+    """The sha256 of a folder's listing, as a build's inputs know it: its sorted names but
+    ``__pycache__``, Python's own bytecode folder, which appears when a module is first imported
+    (by this process or any other) and is never what a build reads."""
+    kept = sorted(name for name in names if name != "__pycache__")
+    return hashlib.sha256("\0".join(kept).encode("utf-8", "surrogateescape")).hexdigest()
+
+
 @lru_cache(maxsize=1)
 def code_digest() -> str:
     """LabPress's own code: a new version (or a local edit) invalidates everything."""
@@ -70,8 +78,7 @@ def code_tree() -> tuple[str, tuple, int]:
     for folder, dirs, names in os.walk(_CODE_ROOT):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         st = os.stat(folder)  # before its names: a name added after this is seen by the stat too
-        listed = sorted(os.listdir(folder))
-        seen.append(("folder", folder, st, hashlib.sha256("\0".join(listed).encode("utf-8", "surrogateescape")).hexdigest()))
+        seen.append(("folder", folder, st, names_digest(os.listdir(folder))))
         for name in sorted(names):
             path = os.path.join(folder, name)
             with open(path, "rb") as handle:

@@ -7,13 +7,15 @@ import hashlib
 import os
 from pathlib import Path
 
+from labpress.cache.digests import names_digest
+
 
 def input_digest(kind: str, path: Path) -> str | None:
-    """Digest of a file's bytes, or of the names in a folder; None when it is absent or unreadable."""
+    """Digest of a file's bytes, or of the names in a folder (digests.names_digest: ``__pycache__``
+    is not one of them); None when it is absent or unreadable."""
     try:
         if kind == "folder":
-            names = sorted(os.listdir(path))
-            return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+            return names_digest(os.listdir(path))
         h = hashlib.sha256()
         with open(path, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):

@@ -40,6 +40,7 @@ import sys
 import time
 from pathlib import Path
 
+from labpress.cache.digests import names_digest
 from labpress.cache.reads import kind_of, plain_stat
 from labpress.cache.store import seal, unseal, write_atomically
 
@@ -85,7 +86,7 @@ _racy = is_racy
 # --- what an input is -------------------------------------------------------------
 #
 # "file" and "folder" are the rules of cache/inputs.py (what a post's cached body was checked
-# with): the sha256 of a file's bytes, of a folder's sorted names, None when absent or unreadable.
+# with): the sha256 of a file's bytes, of a folder's sorted names (but __pycache__: cache/digests.py names_digest), None when absent or unreadable.
 # "path" is what the build's own thread opened: absent, a folder, or a file's digest; "look" what
 # it only looked at (os.stat: is it there, a file or a folder): absent, a folder, a file or other.
 
@@ -100,10 +101,10 @@ def _file_digest(path: str) -> str | None:
 
 def _folder_digest(path: str) -> str | None:
     try:
-        names = sorted(os.listdir(path))
+        names = os.listdir(path)
     except (OSError, ValueError):
         return None
-    return hashlib.sha256("\0".join(names).encode("utf-8", "surrogateescape")).hexdigest()
+    return names_digest(names)
 
 
 def state(kind: str, path: str, st: os.stat_result | None = None) -> str | None:
