@@ -224,6 +224,28 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def floor_text(size: dict, target: float) -> str:
+    """The lower bound bench/floor.py measured, set beside the clean-build target (``target`` seconds)."""
+    found = size.get("floor")
+    if not found:
+        return ""
+    parts = found["cpu_seconds"]
+    pagefind = (f" and Pagefind's index of the posts {seconds(parts['pagefind'])}" if parts.get("pagefind") is not None
+                else "")
+    least = found["least_wall_seconds"]
+    text = (f"\n\nThe least a clean build can take with this stack (bench/floor.py, each part alone and in its"
+            f" tightest form): typesetting the corpus's {found['formulas']:,} distinct formulas in one loop inside"
+            f" quickjs-ng takes {seconds(parts['katex'])} of CPU, markdown-it-py's plain CommonMark parse of the posts"
+            f" (no plugins) {seconds(parts['markdown'])}{pagefind}: {seconds(found['total_cpu_seconds'])} of CPU, so at"
+            f" least {seconds(least)} on {found['cores']} cores, before any template, file or cache, against the"
+            f" target's {seconds(target)}.")
+    if least > target:
+        text += " The target is below that floor: no build made of these parts can meet it on this machine."
+    else:
+        text += f" The floor leaves {seconds(target - least)} for everything else."
+    return text
+
+
 def misses(size: dict) -> list[str]:
     lp = size["labpress"]
     startup = lp["startup"]["seconds"]
@@ -243,6 +265,7 @@ def misses(size: dict) -> list[str]:
             peer = size["hugo_math"]
             text += (f" Hugo typesetting the same formulas with ToMath takes {seconds(peer['clean']['seconds'])} clean and"
                      f" {seconds(peer['math_warm']['seconds'])} with its cache warm.")
+        text += floor_text(size, CLEAN_OVER_HUGO_TARGET * floor)
         notes.append((f"Clean build over {CLEAN_OVER_HUGO_TARGET:.0f}× Hugo without maths", text, "clean",
                       "the build in one process, `-j 1`, so the posts the workers render are in it too",
                       "Next step: the largest parts of the profile first; the workers divide the rendering by the"
@@ -398,6 +421,10 @@ def method() -> list[str]:
             " are `build_site` calls inside one process that has already built once (bench/warm.py).",
             "- Peak memory is the largest resident size of any process of the command (workers included) over"
             " the case's timed runs, from `wait4`'s resource usage of the command.",
+            "- The floor of a clean build (bench/floor.py), measured after LabPress's timed runs: the CPU time of"
+            " the three parts no build of the corpus can skip, each alone and in its tightest form (KaTeX over the"
+            " distinct formulas in one loop inside quickjs-ng; markdown-it-py's plain CommonMark parser, without"
+            " plugins; Pagefind's binary over the copies of the posts), summed and divided by the cores.",
             "- Profiles (pyinstrument, main thread) are taken on runs of their own after the timed ones, and reported"
             " for the targets missed; the profiler slows a build, so a profile's total is longer than the median.",
             ""]

@@ -173,6 +173,15 @@ def bench_maths(site: Path) -> dict:
             "repeat_share": 1 - len(distinct) / max(1, len(occurrences))}
 
 
+def bench_floor(site: Path) -> dict:
+    """The least CPU a clean build can take (bench/floor.py), after bench_labpress left the copies of
+    the posts that Pagefind reads in the site's cache."""
+    import floor
+
+    distinct = sorted({formula for post in sorted((site / "content").glob("*.md")) for formula in formulas(post)})
+    return floor.measure(site, distinct)
+
+
 def bench_search(site: Path, runs: int) -> dict:
     """What the search index adds to builds in one process (bench/search.py): after an edit (the whole
     index made again, while the pages render) and with no change (kept); its size in the output."""
@@ -355,6 +364,7 @@ def bench_size(posts: int, runs: int, work: Path, others: bool, search: bool) ->
 
     result["labpress"] = phase("labpress", lambda: bench_labpress(site, runs))
     result["maths"] = phase("maths", lambda: bench_maths(site))
+    result["floor"] = phase("floor", lambda: bench_floor(site))
     if search:
         result["search"] = phase("search", lambda: bench_search(site, runs))
     clean = result["labpress"]["clean"]

@@ -68,6 +68,11 @@ def test_quick_bench_writes_a_well_formed_report(tmp_path):
     assert typeset["typeset"] == typeset["formulas"] == size["maths"]["occurrences"] and typeset["fallbacks"] == 0
     assert size["hugo"]["check"]["typeset"] == 0
     assert "reader" not in results and "search" not in size
+    # The floor of a clean build: the parts no build can skip, measured alone (bench/floor.py).
+    floor_parts = size["floor"]["cpu_seconds"]
+    assert size["floor"]["formulas"] == size["maths"]["distinct"]
+    assert all(floor_parts[part] > 0 for part in ("katex", "markdown", "pagefind")), floor_parts
+    assert size["floor"]["least_wall_seconds"] == size["floor"]["total_cpu_seconds"] / size["floor"]["cores"]
 
     report = (tmp_path / "report.md").read_text()
     for heading in ("# LabPress benchmarks", "## Targets", f"## Build side: {POSTS} posts", "## Maths",
@@ -115,6 +120,13 @@ def test_quick_bench_writes_a_well_formed_report(tmp_path):
         else:
             assert where == "" and case not in size["profiles"], name
     assert found[TARGETS[3]][2] in ("faster", "slower")
+    if found[TARGETS[0]][2].startswith("**missed**"):
+        sys.path.insert(0, str(REPO / "bench"))
+        try:
+            from report import seconds as shown
+        finally:
+            sys.path.remove(str(REPO / "bench"))
+        assert f"against the target's {shown(2 * floor)}." in misses and "(bench/floor.py" in misses
     missed = [n for n in TARGETS[:3] if found[n][2].startswith("**missed**")]
     assert misses.count("| part | time | share |") == misses.count("The top of the call tree:") == len(missed)
     if not missed:

@@ -1,0 +1,81 @@
+"""The least CPU a clean build can take with the stack LabPress is built on, measured part by part.
+
+A clean build must at least typeset each distinct formula with KaTeX in quickjs-ng, parse each
+post's Markdown with markdown-it-py, and have Pagefind index the posts. Each is measured here
+alone, in the tightest form it can take:
+
+* KaTeX: every distinct formula of the corpus rendered in one loop inside the JavaScript engine,
+  so no Python runs between formulas (the engine LabPress's builds use, with KaTeX's extensions);
+* Markdown: each post parsed and rendered by markdown-it-py's plain CommonMark parser, without
+  the plugins the posts need (maths, attributes, footnotes, tables, blocks);
+* Pagefind: its binary indexing the copies of the posts the last build made.
+
+Their CPU seconds together, over the cores, are a lower bound on a clean build's wall time: no
+schedule of this work on these cores can finish sooner. The report sets that bound beside the
+clean-build target.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def katex_seconds(site: Path, distinct: list[tuple[str, bool]]) -> float:
+    """CPU seconds of KaTeX typesetting ``distinct`` (TeX, displayed) in one loop in quickjs-ng."""
+    from labpress.math.katex import KatexRenderer
+    from labpress.theme.lookup import find_node_package
+
+    katex = KatexRenderer(find_node_package("katex", site), {}, None)
+    katex.start()
+    context = katex._context
+    context.set_time_limit(3600)  # one call for all of them: the per-formula bound does not apply
+    context.eval("var LABPRESS_FLOOR = " + json.dumps(distinct) + ";")
+    started = time.process_time()
+    count = context.eval("var n = 0; for (const [tex, display] of LABPRESS_FLOOR) {"
+                         " n += katex.renderToString(tex, {displayMode: display, throwOnError: false}).length > 0;"
+                         " } n")
+    seconds = time.process_time() - started
+    assert count == len(distinct), (count, len(distinct))
+    return seconds
+
+
+def markdown_seconds(site: Path) -> float:
+    """CPU seconds of markdown-it-py's plain CommonMark parse and render of every post."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    texts = [path.read_text(encoding="utf-8") for path in sorted((site / "content").glob("*.md"))]
+    started = time.process_time()
+    for text in texts:
+        parser.render(text)
+    return time.process_time() - started
+
+
+def pagefind_seconds(site: Path) -> float | None:
+    """CPU seconds of Pagefind indexing the copies of the posts in the site's cache (None: no copies)."""
+    from labpress.search.index import PAGES_DIR, run_pagefind
+
+    pages = site / ".labpress-cache" / PAGES_DIR
+    if not any(pages.glob("*/index.html")):
+        return None
+    started = _children_cpu()
+    run_pagefind(pages, "en")
+    return _children_cpu() - started
+
+
+def measure(site: Path, distinct: list[tuple[str, bool]]) -> dict:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    parts = {"katex": katex_seconds(site, distinct), "markdown": markdown_seconds(site),
+             "pagefind": pagefind_seconds(site)}
+    total = sum(value for value in parts.values() if value is not None)
+    return {"cores": cores, "formulas": len(distinct), "cpu_seconds": parts, "total_cpu_seconds": total,
+            "least_wall_seconds": total / cores}
