@@ -6,8 +6,9 @@ alone, in the tightest form it can take:
 
 * KaTeX: every distinct formula of the corpus rendered in one loop inside the JavaScript engine,
   so no Python runs between formulas (the engine LabPress's builds use, with KaTeX's extensions);
-* Markdown: each post parsed and rendered by markdown-it-py's plain CommonMark parser, without
-  the plugins the posts need (maths, attributes, footnotes, tables, blocks);
+* Markdown: each post parsed and rendered by markdown-it-py with only what its syntax needs from
+  markdown-it-py and mdit-py-plugins (CommonMark, tables, front matter, ``$`` maths, ``:::``
+  blocks, footnotes), none of LabPress's own rules;
 * Pagefind: its binary indexing the copies of the posts the last build made.
 
 Their CPU seconds together, over the cores, are a lower bound on a clean build's wall time: no
@@ -49,10 +50,20 @@ def katex_seconds(site: Path, distinct: list[tuple[str, bool]]) -> float:
 
 
 def markdown_seconds(site: Path) -> float:
-    """CPU seconds of markdown-it-py's plain CommonMark parse and render of every post."""
+    """CPU seconds of markdown-it-py's parse and render of every post, with the library rules the
+    posts' syntax needs and nothing of LabPress's."""
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.container import container_plugin
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.footnote import footnote_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
 
-    parser = MarkdownIt("commonmark")
+    parser = MarkdownIt("commonmark").enable("table")
+    front_matter_plugin(parser)
+    dollarmath_plugin(parser)
+    footnote_plugin(parser)
+    for name in ("hypothesis", "conclusion", "widget"):  # the corpus's blocks (bench/corpus.py)
+        container_plugin(parser, name)
     texts = [path.read_text(encoding="utf-8") for path in sorted((site / "content").glob("*.md"))]
     started = time.process_time()
     for text in texts:

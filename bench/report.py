@@ -235,8 +235,8 @@ def floor_text(size: dict, target: float) -> str:
     least = found["least_wall_seconds"]
     text = (f"\n\nThe least a clean build can take with this stack (bench/floor.py, each part alone and in its"
             f" tightest form): typesetting the corpus's {found['formulas']:,} distinct formulas in one loop inside"
-            f" quickjs-ng takes {seconds(parts['katex'])} of CPU, markdown-it-py's plain CommonMark parse of the posts"
-            f" (no plugins) {seconds(parts['markdown'])}{pagefind}: {seconds(found['total_cpu_seconds'])} of CPU, so at"
+            f" quickjs-ng takes {seconds(parts['katex'])} of CPU, markdown-it-py's parse of the posts with only the"
+            f" library rules their syntax needs {seconds(parts['markdown'])}{pagefind}: {seconds(found['total_cpu_seconds'])} of CPU, so at"
             f" least {seconds(least)} on {found['cores']} cores, before any template, file or cache, against the"
             f" target's {seconds(target)}.")
     if least > target:
@@ -423,8 +423,8 @@ def method() -> list[str]:
             " the case's timed runs, from `wait4`'s resource usage of the command.",
             "- The floor of a clean build (bench/floor.py), measured after LabPress's timed runs: the CPU time of"
             " the three parts no build of the corpus can skip, each alone and in its tightest form (KaTeX over the"
-            " distinct formulas in one loop inside quickjs-ng; markdown-it-py's plain CommonMark parser, without"
-            " plugins; Pagefind's binary over the copies of the posts), summed and divided by the cores.",
+            " distinct formulas in one loop inside quickjs-ng; markdown-it-py with only the rules of its own and of"
+            " mdit-py-plugins that the posts' syntax needs, none of LabPress's; Pagefind's binary over the copies of the posts), summed and divided by the cores.",
             "- Profiles (pyinstrument, main thread) are taken on runs of their own after the timed ones, and reported"
             " for the targets missed; the profiler slows a build, so a profile's total is longer than the median.",
             ""]
