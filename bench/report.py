@@ -243,6 +243,12 @@ def floor_text(size: dict, target: float) -> str:
         text += " The target is below that floor: no build made of these parts can meet it on this machine."
     else:
         text += f" The floor leaves {seconds(target - least)} for everything else."
+    if found.get("katex_wall_on_cores"):
+        wall = found["katex_wall_on_cores"]
+        text += (f" Typesetting alone, the formulas dealt out among {found['cores']} processes at once, takes"
+                 f" {seconds(wall)} of wall time ({wall / (target / CLEAN_OVER_HUGO_TARGET):.2f}× Hugo's whole build"
+                 f" with raw maths): two busy cores of this machine do {found['cpu_seconds']['katex'] / wall:.2f}×"
+                 " the work of one.")
     return text
 
 

@@ -73,6 +73,7 @@ def test_quick_bench_writes_a_well_formed_report(tmp_path):
     assert size["floor"]["formulas"] == size["maths"]["distinct"]
     assert all(floor_parts[part] > 0 for part in ("katex", "markdown", "pagefind")), floor_parts
     assert size["floor"]["least_wall_seconds"] == size["floor"]["total_cpu_seconds"] / size["floor"]["cores"]
+    assert 0 < size["floor"]["katex_wall_on_cores"] < 2 * floor_parts["katex"]
 
     report = (tmp_path / "report.md").read_text()
     for heading in ("# LabPress benchmarks", "## Targets", f"## Build side: {POSTS} posts", "## Maths",
