@@ -309,6 +309,28 @@ def test_applying_frames_does_not_move_the_page(live_page):
         assert shifts == [], f"after {state}: layout shifts {shifts}"
 
 
+def test_a_readout_keeps_its_widest_so_the_readouts_after_it_stay_put(live_page):
+    """The mirror image's readout gains two minus signs and loses them again: the readout after it
+    moves once, as the line grows, and not back when it shrinks (browser/runtime/patch.js)."""
+    page, widget = live_page, load_widget(WIDGETS[LIVE])
+    start, _ = wait_settled(page, LIVE, widget)
+    page.evaluate(f"() => document.getElementById('{LIVE}').scrollIntoView({{block: 'start', behavior: 'instant'}})")
+    expected, seen = dict(start["state"]), []
+    for state in ({"slope": 1.0, "spot": [0.6, 0.3]}, {"spot": [-0.9, -0.8]}, {"spot": [0.6, 0.3]}):
+        page.evaluate("([id, s]) => window.labpress.widgets.get(id).render(s)", [LIVE, state])
+        expected.update(state)
+        wait_settled(page, LIVE, widget, expect_state=expected)
+        seen.append(page.evaluate("""(id) => [...document.querySelectorAll(`#${id} output[data-readout]`)]
+            .map((o) => [o.dataset.readout, o.textContent, o.getBoundingClientRect().left])""", LIVE))
+    (image, short, _), (after, _, first) = seen[0][:2]
+    assert (image, after) == ("image", "gap"), seen[0]
+    assert len(seen[1][0][1]) > len(short) and seen[2][0][1] == short, seen  # wider, then as at first
+    grown = seen[1][1][2]
+    assert grown > first, f"the two readouts are not on one line here, so nothing is checked: {seen}"
+    # (to a sub-pixel: the text is as wide as its characters, the box as wide as as many zeros)
+    assert abs(seen[2][1][2] - grown) < 0.5, f"the readout after the image moved back as the image's shrank: {seen}"
+
+
 def test_a_mouse_drag_ends_on_the_frame_for_where_it_let_go(live_page):
     page, widget = live_page, load_widget(WIDGETS[LIVE])
     start, _ = wait_settled(page, LIVE, widget)

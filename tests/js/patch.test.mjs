@@ -66,3 +66,23 @@ test("scan reads plain text and an empty frame", () => {
   assert.deepEqual(shape(scan("just text")), ["#root", ["#text"]]);
   assert.deepEqual(shape(scan("")), ["#root", []]);
 });
+
+test("showReadouts keeps each short readout as wide as it has been, and only short ones", async () => {
+  const { showReadouts } = await import("../../generator/browser/runtime/patch.js");
+  const output = (name, text) => ({ dataset: { readout: name }, textContent: text, style: { minWidth: "" } });
+  const value = output("loss", "0.42");
+  const words = output("state", "converged");
+  showReadouts([value, words], { loss: "-0.42", state: "still converging after many steps" });
+  assert.equal(value.textContent, "-0.42");
+  assert.equal(value.style.minWidth, "5ch");
+  assert.equal(words.style.minWidth, "");  // words wrap; they reserve nothing
+  showReadouts([value, words], { loss: "0.4" });  // one it does not name is left as it is
+  assert.equal(value.textContent, "0.4");
+  assert.equal(value.style.minWidth, "5ch");  // never narrower than it has been
+  assert.equal(words.textContent, "still converging after many steps");
+  const fresh = output("loss", "10.25");
+  showReadouts([fresh], { loss: "9.8" });  // narrower at its first change: as wide as the build wrote it
+  assert.equal(fresh.style.minWidth, "5ch");
+  showReadouts([fresh], { loss: "−100.125" });  // a minus sign is one character, whatever its code
+  assert.equal(fresh.style.minWidth, "8ch");
+});

@@ -239,11 +239,23 @@ export function patchMarkup(container, markup, { keep = null, dirty = null } = {
   shown.set(container, { markup, tree: tree && (done || matches(container, tree.kids)) ? tree : null });
 }
 
-/** Write a frame's readouts into the figure's output[data-readout] elements that it names. */
+// The widest each short readout has been, in characters (its font is monospaced, with tabular digits).
+const readoutWidths = new WeakMap();
+// Readouts longer than this are words, not numbers: they wrap, and reserve no width.
+const RESERVED_UP_TO = 16;
+
+/** Write a frame's readouts into the figure's output[data-readout] elements that it names. A short
+ *  readout keeps the widest it has been (`min-width` in `ch`, no layout read), so a minus sign or
+ *  one digit more does not move the readouts after it, and one digit fewer does not move them back. */
 export function showReadouts(outputs, readouts) {
   for (const output of outputs) {
     const name = output.dataset.readout;
-    if (Object.hasOwn(readouts, name) && output.textContent !== readouts[name]) output.textContent = readouts[name];
+    if (!Object.hasOwn(readouts, name) || output.textContent === readouts[name]) continue;
+    const widest = readoutWidths.get(output) ?? [...output.textContent].length;
+    output.textContent = readouts[name];
+    const width = Math.max(widest, [...output.textContent].length);
+    readoutWidths.set(output, width);
+    if (width <= RESERVED_UP_TO && output.style.minWidth !== `${width}ch`) output.style.minWidth = `${width}ch`;
   }
 }
 
