@@ -10,7 +10,7 @@ from pathlib import Path
 from labpress.cache.digests import names_digest
 
 
-def input_digest(kind: str, path: Path) -> str | None:
+def input_digest(kind: str, path: Path | str) -> str | None:
     """Digest of a file's bytes, or of the names in a folder (digests.names_digest: ``__pycache__``
     is not one of them); None when it is absent or unreadable."""
     try:

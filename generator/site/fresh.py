@@ -40,7 +40,7 @@ import sys
 import time
 from pathlib import Path
 
-from labpress.cache.digests import names_digest
+from labpress.cache.inputs import input_digest
 from labpress.cache.reads import kind_of, plain_stat
 from labpress.cache.store import seal, unseal, write_atomically
 
@@ -85,33 +85,16 @@ _racy = is_racy
 
 # --- what an input is -------------------------------------------------------------
 #
-# "file" and "folder" are the rules of cache/inputs.py (what a post's cached body was checked
-# with): the sha256 of a file's bytes, of a folder's sorted names (but __pycache__: cache/digests.py names_digest), None when absent or unreadable.
+# "file" and "folder" are cache/inputs.py's input_digest (what a post's cached body was checked
+# with): the sha256 of a file's bytes, of a folder's sorted names but __pycache__, None when
+# absent or unreadable.
 # "path" is what the build's own thread opened: absent, a folder, or a file's digest; "look" what
 # it only looked at (os.stat: is it there, a file or a folder): absent, a folder, a file or other.
 
 
-def _file_digest(path: str) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except (OSError, ValueError):
-        return None
-
-
-def _folder_digest(path: str) -> str | None:
-    try:
-        names = os.listdir(path)
-    except (OSError, ValueError):
-        return None
-    return names_digest(names)
-
-
 def state(kind: str, path: str, st: os.stat_result | None = None) -> str | None:
-    if kind == "folder":
-        return _folder_digest(path)
-    if kind == "file":
-        return _file_digest(path)
+    if kind in ("file", "folder"):
+        return input_digest(kind, path)
     st = st if st is not None else _stat(path)
     if st is None:
         return "absent"
@@ -120,7 +103,7 @@ def state(kind: str, path: str, st: os.stat_result | None = None) -> str | None:
     if kind == "look":
         return kind_of(st)
     if stat_module.S_ISREG(st.st_mode):
-        return _file_digest(path) or "unreadable"
+        return input_digest("file", path) or "unreadable"
     return "other"
 
 
