@@ -21,7 +21,6 @@ of a virtual machine do less than twice the work of one.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import time
 from pathlib import Path
@@ -106,8 +105,8 @@ def pagefind_seconds(site: Path) -> float | None:
     return _children_cpu() - started
 
 
-def measure(site: Path, distinct: list[tuple[str, bool]]) -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+def measure(site: Path, distinct: list[tuple[str, bool]], cores: int) -> dict:
+    """The floor's parts for the corpus in ``site`` and its ``distinct`` formulas, on ``cores`` cores."""
     parts = {"katex": katex_seconds(site, distinct), "markdown": markdown_seconds(site),
              "pagefind": pagefind_seconds(site)}
     total = sum(value for value in parts.values() if value is not None)

@@ -224,11 +224,13 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def floor_text(size: dict, target: float) -> str:
-    """The lower bound bench/floor.py measured, set beside the clean-build target (``target`` seconds)."""
+def floor_text(size: dict, hugo: float) -> str:
+    """The lower bound bench/floor.py measured, set beside the clean-build target (``hugo``: the
+    seconds of Hugo's clean build with raw maths)."""
     found = size.get("floor")
     if not found:
         return ""
+    target = CLEAN_OVER_HUGO_TARGET * hugo
     parts = found["cpu_seconds"]
     pagefind = (f" and Pagefind's index of the posts {seconds(parts['pagefind'])}" if parts.get("pagefind") is not None
                 else "")
@@ -236,8 +238,9 @@ def floor_text(size: dict, target: float) -> str:
     text = (f"\n\nThe least a clean build can take with this stack (bench/floor.py, each part alone and in its"
             f" tightest form): typesetting the corpus's {found['formulas']:,} distinct formulas in one loop inside"
             f" quickjs-ng takes {seconds(parts['katex'])} of CPU, markdown-it-py's parse of the posts with only the"
-            f" library rules their syntax needs {seconds(parts['markdown'])}{pagefind}: {seconds(found['total_cpu_seconds'])} of CPU, so at"
-            f" least {seconds(least)} on {found['cores']} cores, before any template, file or cache, against the"
+            f" library rules their syntax needs {seconds(parts['markdown'])}{pagefind}:"
+            f" {seconds(found['total_cpu_seconds'])} of CPU, so at least {seconds(least)} on {found['cores']} cores,"
+            f" before any template, file or cache, against the"
             f" target's {seconds(target)}.")
     if least > target:
         text += " The target is below that floor: no build made of these parts can meet it on this machine."
@@ -246,7 +249,7 @@ def floor_text(size: dict, target: float) -> str:
     if found.get("katex_wall_on_cores"):
         wall = found["katex_wall_on_cores"]
         text += (f" Typesetting alone, the formulas dealt out among {found['cores']} processes at once, takes"
-                 f" {seconds(wall)} of wall time ({wall / (target / CLEAN_OVER_HUGO_TARGET):.2f}× Hugo's whole build"
+                 f" {seconds(wall)} of wall time ({wall / hugo:.2f}× Hugo's whole build"
                  f" with raw maths): two busy cores of this machine do {found['cpu_seconds']['katex'] / wall:.2f}×"
                  " the work of one.")
     return text
@@ -271,7 +274,7 @@ def misses(size: dict) -> list[str]:
             peer = size["hugo_math"]
             text += (f" Hugo typesetting the same formulas with ToMath takes {seconds(peer['clean']['seconds'])} clean and"
                      f" {seconds(peer['math_warm']['seconds'])} with its cache warm.")
-        text += floor_text(size, CLEAN_OVER_HUGO_TARGET * floor)
+        text += floor_text(size, floor)
         notes.append((f"Clean build over {CLEAN_OVER_HUGO_TARGET:.0f}× Hugo without maths", text, "clean",
                       "the build in one process, `-j 1`, so the posts the workers render are in it too",
                       "Next step: the largest parts of the profile first; the workers divide the rendering by the"
@@ -430,7 +433,8 @@ def method() -> list[str]:
             "- The floor of a clean build (bench/floor.py), measured after LabPress's timed runs: the CPU time of"
             " the three parts no build of the corpus can skip, each alone and in its tightest form (KaTeX over the"
             " distinct formulas in one loop inside quickjs-ng; markdown-it-py with only the rules of its own and of"
-            " mdit-py-plugins that the posts' syntax needs, none of LabPress's; Pagefind's binary over the copies of the posts), summed and divided by the cores.",
+            " mdit-py-plugins that the posts' syntax needs, none of LabPress's; Pagefind's binary over the copies"
+            " of the posts), summed and divided by the cores.",
             "- Profiles (pyinstrument, main thread) are taken on runs of their own after the timed ones, and reported"
             " for the targets missed; the profiler slows a build, so a profile's total is longer than the median.",
             ""]

@@ -152,12 +152,17 @@ def formulas(post: Path) -> list[tuple[str, bool]]:
             + [(tex, False) for tex in INLINE_MATH.findall(DISPLAY_MATH.sub("", text))])
 
 
+def corpus_formulas(site: Path) -> list[tuple[str, bool]]:
+    """Every formula of the corpus's posts, in order: (TeX, displayed)."""
+    return [formula for post in sorted((site / "content").glob("*.md")) for formula in formulas(post)]
+
+
 def bench_maths(site: Path) -> dict:
     """Formulas per second through KaTeX, cold (nothing cached) and warm (all cached), on the corpus's formulas."""
     from labpress.theme.lookup import find_node_package
     from labpress.math.katex import KatexRenderer
 
-    occurrences = [formula for post in sorted((site / "content").glob("*.md")) for formula in formulas(post)]
+    occurrences = corpus_formulas(site)
     katex = KatexRenderer(find_node_package("katex", REPO), {}, None)
     distinct = sorted(set(occurrences))
     started = time.perf_counter()
@@ -178,8 +183,7 @@ def bench_floor(site: Path) -> dict:
     the posts that Pagefind reads in the site's cache."""
     import floor
 
-    distinct = sorted({formula for post in sorted((site / "content").glob("*.md")) for formula in formulas(post)})
-    return floor.measure(site, distinct)
+    return floor.measure(site, sorted(set(corpus_formulas(site))), cores())
 
 
 def bench_search(site: Path, runs: int) -> dict:
@@ -459,9 +463,13 @@ def reader_side(work: Path, quick: bool) -> dict:
         return {"unavailable": str(exc)}
 
 
+def cores() -> int:
+    """The cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def machine() -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {"arch": platform.machine(), "cores": cores, "system": platform.system(), "cpu": _cpu_name()}
+    return {"arch": platform.machine(), "cores": cores(), "system": platform.system(), "cpu": _cpu_name()}
 
 
 def _cpu_name() -> str:
